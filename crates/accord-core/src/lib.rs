@@ -1,0 +1,13 @@
+//! Accord's domain, as values and pure functions.
+//!
+//! This crate holds what Accord computes (business time today; SLA clocks, availability and
+//! credits as they arrive) and nothing that touches the outside world.
+//!
+//! **Architecture Invariant:** this crate performs no I/O, spawns nothing and never reads the
+//! wall clock. Anything that needs "now" takes it as an argument.
+
+#![warn(missing_docs)]
+
+pub mod calendar;
+
+pub use calendar::{BusinessCalendar, CalendarError, DayInterval, QueryError, TimeRange};
