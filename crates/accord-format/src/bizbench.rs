@@ -7,9 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use accord_core::calendar::{
-    BusinessCalendar, DateRule, DayException, DayInterval, WeeklyHours,
-};
+use accord_core::calendar::{BusinessCalendar, DateRule, DayException, DayInterval, WeeklyHours};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
@@ -83,7 +81,10 @@ impl Calendars {
                 .iter()
                 .map(|date| {
                     let date = date.parse().map_err(|_| {
-                        error(field("holidays"), format!("invalid date {date:?}: expected YYYY-MM-DD"))
+                        error(
+                            field("holidays"),
+                            format!("invalid date {date:?}: expected YYYY-MM-DD"),
+                        )
                     })?;
                     Ok(DayException::holiday("holiday", DateRule::Date(date)))
                 })
@@ -135,7 +136,11 @@ pub struct Queries {
 /// # Errors
 ///
 /// [`FormatError`] naming the file, line and column.
-pub fn parse_queries(path: &Path, text: &str, calendars: &Calendars) -> Result<Queries, FormatError> {
+pub fn parse_queries(
+    path: &Path,
+    text: &str,
+    calendars: &Calendars,
+) -> Result<Queries, FormatError> {
     let mut queries = Queries::default();
     for (line_idx, line) in text.lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
@@ -147,7 +152,11 @@ pub fn parse_queries(path: &Path, text: &str, calendars: &Calendars) -> Result<Q
         };
         let fields: Vec<&str> = line.split('\t').collect();
         if fields.len() != 4 {
-            return Err(error(1, "", format!("expected 4 tab-separated fields, found {}", fields.len())));
+            return Err(error(
+                1,
+                "",
+                format!("expected 4 tab-separated fields, found {}", fields.len()),
+            ));
         }
         let column = |field_idx: usize| -> usize {
             1 + fields[..field_idx].iter().map(|field| field.len() + 1).sum::<usize>()
@@ -174,7 +183,11 @@ pub fn parse_queries(path: &Path, text: &str, calendars: &Calendars) -> Result<Q
             }
             "elapsed" => Query::Elapsed { calendar_idx, start, end: instant(3, "end")? },
             other => {
-                return Err(error(1, "op", format!("unknown operation {other:?}: expected add or elapsed")));
+                return Err(error(
+                    1,
+                    "op",
+                    format!("unknown operation {other:?}: expected add or elapsed"),
+                ));
             }
         };
         queries.queries.push(query);

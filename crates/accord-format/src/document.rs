@@ -65,20 +65,44 @@ struct RawCalendarSpec {
     holiday_files: Vec<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawHours {
-    /// `24x7`.
-    Keyword(String),
-    /// Weekday (or range of weekdays) to intervals, or to `closed`.
-    Weekly(HashMap<Spanned<String>, Spanned<RawDayHours>>),
+/// `24x7`, or weekday (or range of weekdays) to intervals or `closed`.
+type RawHours = WordOr<HashMap<Spanned<String>, Spanned<RawDayHours>>>;
+/// `closed`, or a list of intervals.
+type RawDayHours = WordOr<Vec<Spanned<String>>>;
+
+/// A keyword or a structured value. Written by hand instead of `#[serde(untagged)]`, which
+/// buffers the input and so loses the line and column of everything inside.
+enum WordOr<T> {
+    Word(String),
+    Value(T),
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawDayHours {
-    Intervals(Vec<Spanned<String>>),
-    Keyword(String),
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for WordOr<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
+            type Value = WordOr<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a keyword, a list or a map")
+            }
+            fn visit_str<E: serde::de::Error>(self, word: &str) -> Result<Self::Value, E> {
+                Ok(WordOr::Word(word.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(WordOr::Value)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(WordOr::Value)
+            }
+        }
+        deserializer.deserialize_any(Visitor(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
@@ -118,7 +142,13 @@ impl Report<'_> {
 /// Every problem found, each naming the file, line, column and field.
 pub fn load_calendar_file(path: &Path) -> Result<NamedCalendar, FormatErrors> {
     let text = std::fs::read_to_string(path).map_err(|error| {
-        FormatErrors(vec![FormatError::at(path, 0, 0, "", format!("cannot read the file: {error}"))])
+        FormatErrors(vec![FormatError::at(
+            path,
+            0,
+            0,
+            "",
+            format!("cannot read the file: {error}"),
+        )])
     })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse_calendar(path, &text, &|name| base.join(name))
@@ -135,8 +165,8 @@ pub fn parse_calendar(
     text: &str,
     resolve: &dyn Fn(&str) -> PathBuf,
 ) -> Result<NamedCalendar, FormatErrors> {
-    let raw: RawDocument =
-        serde_saphyr::from_str(text).map_err(|error| FormatErrors(vec![yaml_error(path, &error)]))?;
+    let raw: RawDocument = serde_saphyr::from_str(text)
+        .map_err(|error| FormatErrors(vec![yaml_error(path, &error)]))?;
     let mut report = Report { path, errors: Vec::new() };
 
     if raw.api_version.value != API_VERSION {
@@ -147,7 +177,11 @@ pub fn parse_calendar(
         );
     }
     if raw.kind.value != "Calendar" {
-        report.error(&raw.kind, "kind", format!("expected kind Calendar, found {:?}", raw.kind.value));
+        report.error(
+            &raw.kind,
+            "kind",
+            format!("expected kind Calendar, found {:?}", raw.kind.value),
+        );
     }
     let name = raw.metadata.name.value.clone();
     if name.trim().is_empty() {
@@ -174,10 +208,9 @@ pub fn parse_calendar(
     let mut dated: Vec<DayException> = Vec::new();
     let mut yearly: Vec<DayException> = Vec::new();
     let mut seen_dates: BTreeMap<Date, (String, usize)> = BTreeMap::new();
-    for (list, kind) in [
-        (&spec.holidays, ExceptionKind::Holiday),
-        (&spec.working_days, ExceptionKind::WorkingDay),
-    ] {
+    for (list, kind) in
+        [(&spec.holidays, ExceptionKind::Holiday), (&spec.working_days, ExceptionKind::WorkingDay)]
+    {
         let list_name = match kind {
             ExceptionKind::Holiday => "spec.holidays",
             ExceptionKind::WorkingDay => "spec.workingDays",
@@ -233,16 +266,18 @@ pub fn parse_calendar(
 
 fn weekly_hours(report: &mut Report<'_>, hours: &Spanned<RawHours>) -> Option<WeeklyHours> {
     let entries = match &hours.value {
-        RawHours::Keyword(keyword) if keyword == "24x7" => return Some(WeeklyHours::always()),
-        RawHours::Keyword(keyword) => {
+        RawHours::Word(keyword) if keyword == "24x7" => return Some(WeeklyHours::always()),
+        RawHours::Word(keyword) => {
             report.error(
                 hours,
                 "spec.hours",
-                format!("unknown hours {keyword:?}: expected 24x7 or a map of weekdays to intervals"),
+                format!(
+                    "unknown hours {keyword:?}: expected 24x7 or a map of weekdays to intervals"
+                ),
             );
             return None;
         }
-        RawHours::Weekly(entries) => entries,
+        RawHours::Value(entries) => entries,
     };
     // Sorted by line so errors come in reading order.
     let mut entries: Vec<_> = entries.iter().collect();
@@ -265,8 +300,8 @@ fn weekly_hours(report: &mut Report<'_>, hours: &Spanned<RawHours>) -> Option<We
             continue;
         };
         let intervals = match &day_hours.value {
-            RawDayHours::Keyword(keyword) if keyword == "closed" => Vec::new(),
-            RawDayHours::Keyword(keyword) => {
+            RawDayHours::Word(keyword) if keyword == "closed" => Vec::new(),
+            RawDayHours::Word(keyword) => {
                 report.error(
                     day_hours,
                     &field,
@@ -274,7 +309,7 @@ fn weekly_hours(report: &mut Report<'_>, hours: &Spanned<RawHours>) -> Option<We
                 );
                 continue;
             }
-            RawDayHours::Intervals(intervals) => {
+            RawDayHours::Value(intervals) => {
                 let Some(intervals) = day_intervals(report, &field, intervals) else { continue };
                 intervals
             }
@@ -398,7 +433,9 @@ fn day_exception(
 /// Parses a yearly date: `12-25`, `4th thu of nov`, `last mon of may`.
 fn parse_yearly(text: &str) -> Result<YearlyRule, String> {
     let expected = || {
-        format!("invalid yearly date {text:?}: expected MM-DD (12-25) or NTH WEEKDAY of MONTH (4th thu of nov, last mon of may)")
+        format!(
+            "invalid yearly date {text:?}: expected MM-DD (12-25) or NTH WEEKDAY of MONTH (4th thu of nov, last mon of may)"
+        )
     };
     if let Some((month, day)) = text.split_once('-')
         && let (Ok(month), Ok(day)) = (month.trim().parse::<i8>(), day.trim().parse::<i8>())
@@ -432,10 +469,21 @@ fn parse_month(text: &str) -> Option<i8> {
     const MONTHS: [&str; 12] =
         ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let text = text.to_ascii_lowercase();
-    let month_idx = MONTHS.iter().position(|month| text.len() >= 3 && month.starts_with(&text[..3]))?;
+    let month_idx =
+        MONTHS.iter().position(|month| text.len() >= 3 && month.starts_with(&text[..3]))?;
     let full = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september",
-        "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     (text.len() == 3 || full[month_idx] == text).then_some(month_idx as i8 + 1)
 }

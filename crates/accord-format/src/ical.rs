@@ -112,7 +112,8 @@ impl Reader<'_> {
                     continue;
                 }
             };
-            let structure_error = |message: String| FormatError::at(self.path, line, 1, &field, message);
+            let structure_error =
+                |message: String| FormatError::at(self.path, line, 1, &field, message);
             match property.name.as_str() {
                 "BEGIN" => {
                     let component = component_name(&property).map_err(structure_error)?;
@@ -303,16 +304,19 @@ fn check_calendar_property(property: &ContentLine) -> Result<(), String> {
         "VERSION" if value != "2.0" => Err(format!(
             "unsupported VERSION {value:?}: only iCalendar 2.0 (RFC 5545) is supported"
         )),
-        "CALSCALE" if !value.eq_ignore_ascii_case("GREGORIAN") => Err(format!(
-            "unsupported CALSCALE {value:?}: only GREGORIAN is supported"
-        )),
+        "CALSCALE" if !value.eq_ignore_ascii_case("GREGORIAN") => {
+            Err(format!("unsupported CALSCALE {value:?}: only GREGORIAN is supported"))
+        }
         _ => Ok(()),
     }
 }
 
 /// The holidays of one event; problems go to `errors`, and an event with any yields none.
 fn event_holidays(path: &Path, event: &Event, errors: &mut Vec<FormatError>) -> Vec<DayException> {
-    if event.first("STATUS").is_some_and(|status| status.value.trim().eq_ignore_ascii_case("CANCELLED")) {
+    if event
+        .first("STATUS")
+        .is_some_and(|status| status.value.trim().eq_ignore_ascii_case("CANCELLED"))
+    {
         return vec![];
     }
     let name = event
@@ -361,27 +365,24 @@ fn event_holidays(path: &Path, event: &Event, errors: &mut Vec<FormatError>) -> 
                 error(dtend.line, "DTEND", message);
                 1
             }
-            Ok(end) => (end - dtstart).get_days(),
+            Ok(end) => checked_days(end - dtstart).unwrap_or_else(|message| {
+                error(dtend.line, "DTEND", message);
+                1
+            }),
             Err(message) => {
                 error(dtend.line, "DTEND", message);
                 1
             }
         },
-        (None, Some(duration)) => parse_duration_days(duration.value.trim()).unwrap_or_else(|message| {
-            error(duration.line, "DURATION", message);
-            1
-        }),
+        (None, Some(duration)) => parse_duration_days(duration.value.trim())
+            .and_then(checked_days)
+            .unwrap_or_else(|message| {
+                error(duration.line, "DURATION", message);
+                1
+            }),
         // RFC 5545 section 3.6.1: an all-day event without an end lasts one day.
         (None, None) => 1,
     };
-    if n_days > MAX_EVENT_DAYS {
-        let line = event.first("DTEND").or(event.first("DURATION")).map_or(event.line, |p| p.line);
-        error(
-            line,
-            if event.first("DTEND").is_some() { "DTEND" } else { "DURATION" },
-            format!("event {name:?} lasts {n_days} days: at most {MAX_EVENT_DAYS} are supported"),
-        );
-    }
 
     let mut exdates = vec![];
     for exdate in event.all("EXDATE") {
@@ -434,7 +435,7 @@ fn event_holidays(path: &Path, event: &Event, errors: &mut Vec<FormatError>) -> 
     // The recurrence set: DTSTART, the rule's dates and the RDATEs, minus the EXDATEs
     // (RFC 5545 section 3.8.5). Each instance lasts `n_days`.
     let mut holidays = vec![];
-    let mut add_instance = |start: Date, holidays: &mut Vec<DayException>| {
+    let add_instance = |start: Date, holidays: &mut Vec<DayException>| {
         if exdates.contains(&start) {
             return;
         }
@@ -506,27 +507,46 @@ fn parse_date(text: &str) -> Result<Date, String> {
     if text.len() != 8 || !text.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(format!("invalid date {text:?}: expected YYYYMMDD"));
     }
-    let number = |range: std::ops::Range<usize>| text[range].parse::<i16>().expect("four ASCII digits fit i16");
+    let number = |range: std::ops::Range<usize>| {
+        text[range].parse::<i16>().expect("four ASCII digits fit i16")
+    };
     let (year, month, day) = (number(0..4), number(4..6), number(6..8));
     if !(1..=12).contains(&month) {
         return Err(format!("invalid date {text:?}: month {month} is not between 1 and 12"));
     }
     let (month, day) = (month as i8, day as i8);
-    let first_of_month = Date::new(year, month, 1)
-        .map_err(|error| format!("invalid date {text:?}: {error}"))?;
+    let first_of_month =
+        Date::new(year, month, 1).map_err(|error| format!("invalid date {text:?}: {error}"))?;
     let days_in_month = first_of_month.days_in_month();
     if !(1..=days_in_month).contains(&day) {
         return Err(format!(
             "invalid date {text:?}: day {day} is not between 1 and {days_in_month}"
         ));
     }
-    first_of_month.with().day(day).build().map_err(|error| format!("invalid date {text:?}: {error}"))
+    first_of_month
+        .with()
+        .day(day)
+        .build()
+        .map_err(|error| format!("invalid date {text:?}: {error}"))
 }
 
-/// `P3D` or `P2W`: the length of an all-day event in days.
-fn parse_duration_days(text: &str) -> Result<i32, String> {
+/// Refuses events too long to be a holiday (and too long to list day by day).
+fn checked_days(span: jiff::Span) -> Result<i32, String> {
+    let n_days = span.get_days();
+    if n_days > MAX_EVENT_DAYS {
+        return Err(format!(
+            "an event of {n_days} days is too long: at most {MAX_EVENT_DAYS} are supported"
+        ));
+    }
+    Ok(n_days)
+}
+
+/// `P3D` or `P2W`: the length of an all-day event.
+fn parse_duration_days(text: &str) -> Result<jiff::Span, String> {
     let invalid = || {
-        format!("invalid DURATION {text:?}: an all-day event lasts whole days or weeks, such as P1D or P2W")
+        format!(
+            "invalid DURATION {text:?}: an all-day event lasts whole days or weeks, such as P1D or P2W"
+        )
     };
     let upper = text.to_ascii_uppercase();
     let body = upper.strip_prefix('+').unwrap_or(&upper).strip_prefix('P').ok_or_else(invalid)?;
@@ -538,11 +558,12 @@ fn parse_duration_days(text: &str) -> Result<i32, String> {
     if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(invalid());
     }
+    // At most 999999 weeks: within the range of a span.
     let days = digits.parse::<i32>().expect("at most six ASCII digits") * days_per_unit;
     if days == 0 {
         return Err(format!("DURATION {text:?} is zero: an event lasts at least one day"));
     }
-    Ok(days)
+    Ok(jiff::Span::new().days(days))
 }
 
 /// Unescapes a TEXT value (RFC 5545 section 3.3.11): `\,` `\;` `\\` and `\n`. Other
@@ -611,7 +632,17 @@ fn parse_rrule(text: &str) -> Result<Recurrence, String> {
         None => return Err(format!("RRULE {text:?} has no FREQ")),
     }
     // WKST only matters for weekly rules and BYWEEKNO, neither of which is supported.
-    let known = ["FREQ", "INTERVAL", "COUNT", "UNTIL", "BYMONTH", "BYMONTHDAY", "BYDAY", "BYSETPOS", "WKST"];
+    let known = [
+        "FREQ",
+        "INTERVAL",
+        "COUNT",
+        "UNTIL",
+        "BYMONTH",
+        "BYMONTHDAY",
+        "BYDAY",
+        "BYSETPOS",
+        "WKST",
+    ];
     if let Some((unknown, _)) = parts.iter().find(|(name, _)| !known.contains(&name.as_str())) {
         return Err(format!(
             "unsupported RRULE part {unknown}: supported parts are {SUPPORTED_PARTS}"
@@ -620,20 +651,20 @@ fn parse_rrule(text: &str) -> Result<Recurrence, String> {
 
     let interval = match part("INTERVAL") {
         None => 1,
-        Some(interval) => interval
-            .parse::<i16>()
-            .ok()
-            .filter(|interval| *interval >= 1)
-            .ok_or_else(|| format!("invalid INTERVAL {interval:?}: expected a whole number of years from 1"))?,
+        Some(interval) => {
+            interval.parse::<i16>().ok().filter(|interval| *interval >= 1).ok_or_else(|| {
+                format!("invalid INTERVAL {interval:?}: expected a whole number of years from 1")
+            })?
+        }
     };
     let end = match (part("COUNT"), part("UNTIL")) {
-        (Some(_), Some(_)) => return Err("RRULE has both COUNT and UNTIL: RFC 5545 allows one".to_owned()),
+        (Some(_), Some(_)) => {
+            return Err("RRULE has both COUNT and UNTIL: RFC 5545 allows one".to_owned());
+        }
         (Some(count), None) => Some(RecurrenceEnd::Count(
-            count
-                .parse::<u32>()
-                .ok()
-                .filter(|count| *count >= 1)
-                .ok_or_else(|| format!("invalid COUNT {count:?}: expected a whole number from 1"))?,
+            count.parse::<u32>().ok().filter(|count| *count >= 1).ok_or_else(|| {
+                format!("invalid COUNT {count:?}: expected a whole number from 1")
+            })?,
         )),
         (None, Some(until)) => Some(RecurrenceEnd::Until(
             parse_date_time(until).map_err(|message| format!("invalid UNTIL: {message}"))?.0,
@@ -644,20 +675,18 @@ fn parse_rrule(text: &str) -> Result<Recurrence, String> {
         None => None,
         Some(month) => {
             let month = single(month, "BYMONTH", "month")?;
-            Some(
-                month
-                    .parse::<i8>()
-                    .ok()
-                    .filter(|month| (1..=12).contains(month))
-                    .ok_or_else(|| format!("invalid BYMONTH {month:?}: expected a month from 1 to 12"))?,
-            )
+            Some(month.parse::<i8>().ok().filter(|month| (1..=12).contains(month)).ok_or_else(
+                || format!("invalid BYMONTH {month:?}: expected a month from 1 to 12"),
+            )?)
         }
     };
 
     let ordinal_day = match (part("BYDAY"), part("BYSETPOS")) {
         (None, None) => None,
         (None, Some(_)) => {
-            return Err("BYSETPOS without BYDAY is not supported: use BYDAY=4TH or BYMONTHDAY".to_owned());
+            return Err(
+                "BYSETPOS without BYDAY is not supported: use BYDAY=4TH or BYMONTHDAY".to_owned()
+            );
         }
         (Some(byday), setpos) => {
             let byday = single(byday, "BYDAY", "weekday")?;
@@ -666,11 +695,9 @@ fn parse_rrule(text: &str) -> Result<Recurrence, String> {
                 (Some(ordinal), None) => ordinal,
                 (None, Some(setpos)) => {
                     let setpos = single(setpos, "BYSETPOS", "position")?;
-                    setpos
-                        .parse::<i8>()
-                        .ok()
-                        .filter(|setpos| *setpos != 0)
-                        .ok_or_else(|| format!("invalid BYSETPOS {setpos:?}: expected a position such as 4 or -1"))?
+                    setpos.parse::<i8>().ok().filter(|setpos| *setpos != 0).ok_or_else(|| {
+                        format!("invalid BYSETPOS {setpos:?}: expected a position such as 4 or -1")
+                    })?
                 }
                 (Some(_), Some(_)) => {
                     return Err(format!(
@@ -696,7 +723,9 @@ fn parse_rrule(text: &str) -> Result<Recurrence, String> {
         (Some((nth, weekday)), None) => match month {
             Some(_) if (-5..=5).contains(&nth) => (month, Some(YearlyDay::Nth { nth, weekday })),
             Some(_) => {
-                return Err(format!("weekday occurrence {nth} is not between -5 and 5: a month has at most five {weekday:?}s"));
+                return Err(format!(
+                    "weekday occurrence {nth} is not between -5 and 5: a month has at most five {weekday:?}s"
+                ));
             }
             // Without BYMONTH the ordinal counts within the year. The first four of a weekday
             // always fall in January and the last four in December; the fifth may not.
@@ -715,7 +744,11 @@ fn parse_rrule(text: &str) -> Result<Recurrence, String> {
                 .parse::<i8>()
                 .ok()
                 .filter(|day| *day != 0 && (-31..=31).contains(day))
-                .ok_or_else(|| format!("invalid BYMONTHDAY {monthday:?}: expected a day from 1 to 31 or -31 to -1"))?;
+                .ok_or_else(|| {
+                    format!(
+                        "invalid BYMONTHDAY {monthday:?}: expected a day from 1 to 31 or -31 to -1"
+                    )
+                })?;
             if month.is_none() {
                 return Err(format!(
                     "BYMONTHDAY {monthday:?} without BYMONTH repeats every month: add BYMONTH"
@@ -740,7 +773,9 @@ fn single<'a>(value: &'a str, part: &str, what: &str) -> Result<&'a str, String>
 
 /// `4TH`, `-1MO`, `+2SU` or `MO`: the ordinal, if any, and the weekday.
 fn parse_byday(text: &str) -> Result<(Option<i8>, Weekday), String> {
-    let invalid = || format!("invalid BYDAY {text:?}: expected an ordinal and a weekday, such as 4TH or -1MO");
+    let invalid = || {
+        format!("invalid BYDAY {text:?}: expected an ordinal and a weekday, such as 4TH or -1MO")
+    };
     if !text.is_ascii() || text.len() < 2 {
         return Err(invalid());
     }
@@ -762,7 +797,8 @@ fn parse_byday(text: &str) -> Result<(Option<i8>, Weekday), String> {
     if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(invalid());
     }
-    let ordinal = ordinal.strip_prefix('+').unwrap_or(ordinal).parse::<i8>().map_err(|_| invalid())?;
+    let ordinal =
+        ordinal.strip_prefix('+').unwrap_or(ordinal).parse::<i8>().map_err(|_| invalid())?;
     if ordinal == 0 {
         return Err(invalid());
     }

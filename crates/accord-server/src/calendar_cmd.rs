@@ -33,7 +33,9 @@ pub fn run(command: CalendarCommand) -> anyhow::Result<ExitCode> {
                 local.strftime("%Y-%m-%d %H:%M:%S %:z %Z (%A)"),
                 deadline.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 calendar.name,
-                start.to_zoned(calendar.calendar.zone().clone()).strftime("%Y-%m-%d %H:%M:%S %:z %Z"),
+                start
+                    .to_zoned(calendar.calendar.zone().clone())
+                    .strftime("%Y-%m-%d %H:%M:%S %:z %Z"),
                 format_duration(duration),
             ));
         }
@@ -41,7 +43,8 @@ pub fn run(command: CalendarCommand) -> anyhow::Result<ExitCode> {
             let calendar = load(&calendar)?;
             let start = parse_instant("--start", &start)?;
             let end = parse_instant("--end", &end)?;
-            let pauses = pauses.iter().map(|pause| parse_pause(pause)).collect::<Result<Vec<_>, _>>()?;
+            let pauses =
+                pauses.iter().map(|pause| parse_pause(pause)).collect::<Result<Vec<_>, _>>()?;
             let elapsed = calendar.calendar.elapsed_excluding(start, end, &pauses)?;
             output::text(&format!(
                 "business: {} ({} s)\ncalendar: {}\n    wall: {}",
@@ -62,7 +65,9 @@ pub fn run(command: CalendarCommand) -> anyhow::Result<ExitCode> {
             let mut n_failed = 0;
             for file in &files {
                 match document::load_calendar_file(file) {
-                    Ok(calendar) => output::text(&format!("ok: {} ({})", file.display(), calendar.name)),
+                    Ok(calendar) => {
+                        output::text(&format!("ok: {} ({})", file.display(), calendar.name))
+                    }
                     Err(errors) => {
                         n_failed += 1;
                         output::note(&errors.to_string());
@@ -117,7 +122,9 @@ fn parse_duration(text: &str) -> anyhow::Result<SignedDuration> {
             .and_then(|days| days.trim().parse::<i64>().ok())
             .map(|days| SignedDuration::from_hours(days * 24))
             .ok_or_else(|| {
-                anyhow::anyhow!("--duration: invalid duration {text:?}: expected 4h, 1h30m, 90s or PT4H")
+                anyhow::anyhow!(
+                    "--duration: invalid duration {text:?}: expected 4h, 1h30m, 90s or PT4H"
+                )
             })
     })?;
     if duration.is_negative() {

@@ -10,10 +10,8 @@ use std::io::Write;
 pub fn text(text: &str) {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`accord ... | head`) is not an error worth a panic.
-    let _ = stdout.write_all(text.as_bytes());
-    if !text.ends_with('\n') {
-        let _ = stdout.write_all(b"\n");
-    }
+    let newline = if text.ends_with('\n') { "" } else { "\n" };
+    let _ = stdout.write_all(format!("{text}{newline}").as_bytes());
 }
 
 /// Writes many lines to stdout through one buffer.

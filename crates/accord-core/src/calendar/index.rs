@@ -128,8 +128,7 @@ impl Chunk {
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
-        (self.starts.capacity() + self.ends.capacity() + self.cum.capacity())
-            * size_of::<u32>()
+        (self.starts.capacity() + self.ends.capacity() + self.cum.capacity()) * size_of::<u32>()
     }
 }
 
@@ -210,10 +209,10 @@ fn build_chunk(chunk_idx: usize, rules: &Rules<'_>) -> Chunk {
     // Zone offsets stay within a day of UTC, so two days of margin cover every local date
     // whose hours can reach into the chunk.
     let utc_date = |second: i64| {
-        Timestamp::from_second(second).expect("instant inside the horizon").to_zoned(
-            jiff::tz::TimeZone::UTC,
-        )
-        .date()
+        Timestamp::from_second(second)
+            .expect("instant inside the horizon")
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
     };
     let first_date = utc_date(chunk_start - 2 * 86_400);
     let last_date = utc_date(chunk_end + 2 * 86_400);

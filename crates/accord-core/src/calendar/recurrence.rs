@@ -53,7 +53,14 @@ impl YearlyRule {
             }
             _ => {}
         }
-        Ok(YearlyRule { month, day, first_year: None, last_year: None, interval: 1, except: vec![] })
+        Ok(YearlyRule {
+            month,
+            day,
+            first_year: None,
+            last_year: None,
+            interval: 1,
+            except: vec![],
+        })
     }
 
     /// The same rule, limited to the years `first..=last` (either end open).
@@ -85,7 +92,9 @@ impl YearlyRule {
     pub fn every(self, interval: i16) -> Result<YearlyRule, CalendarError> {
         if interval < 1 || (interval > 1 && self.first_year.is_none()) {
             return Err(CalendarError::InvalidYearlyRule {
-                why: format!("an interval of {interval} years needs a first year and must be 1 or more"),
+                why: format!(
+                    "an interval of {interval} years needs a first year and must be 1 or more"
+                ),
             });
         }
         Ok(YearlyRule { interval, ..self })
