@@ -299,20 +299,19 @@ fn weekly_hours(report: &mut Report<'_>, hours: &Spanned<RawHours>) -> Option<We
             );
             continue;
         };
+        // Bad intervals are reported, and the weekdays still count as given, so that a
+        // duplicate weekday is reported in the same run.
         let intervals = match &day_hours.value {
-            RawDayHours::Word(keyword) if keyword == "closed" => Vec::new(),
+            RawDayHours::Word(keyword) if keyword == "closed" => Some(Vec::new()),
             RawDayHours::Word(keyword) => {
                 report.error(
                     day_hours,
                     &field,
                     format!("expected a list of intervals such as [09:00-17:00] or closed, found {keyword:?}"),
                 );
-                continue;
+                None
             }
-            RawDayHours::Value(intervals) => {
-                let Some(intervals) = day_intervals(report, &field, intervals) else { continue };
-                intervals
-            }
+            RawDayHours::Value(intervals) => day_intervals(report, &field, intervals),
         };
         for weekday in weekdays {
             let slot = weekday.to_monday_zero_offset() as usize;
@@ -328,7 +327,9 @@ fn weekly_hours(report: &mut Report<'_>, hours: &Spanned<RawHours>) -> Option<We
                 continue;
             }
             given_by[slot] = Some((key.value.clone(), key.referenced.line()));
-            days[slot] = intervals.clone();
+            if let Some(intervals) = &intervals {
+                days[slot] = intervals.clone();
+            }
         }
     }
     if report.errors.len() > n_errors {

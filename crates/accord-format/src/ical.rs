@@ -319,11 +319,13 @@ fn event_holidays(path: &Path, event: &Event, errors: &mut Vec<FormatError>) -> 
     {
         return vec![];
     }
-    let name = event
+    let summary = event
         .first("SUMMARY")
         .map(|summary| unescape_text(&summary.value))
-        .filter(|summary| !summary.trim().is_empty())
-        .unwrap_or_else(|| "holiday".to_owned());
+        .filter(|summary| !summary.trim().is_empty());
+    let label =
+        summary.as_ref().map_or_else(|| "event".to_owned(), |name| format!("event {name:?}"));
+    let name = summary.unwrap_or_else(|| "holiday".to_owned());
     let n_errors_before = errors.len();
     let mut error = |line: usize, property: &str, message: String| {
         errors.push(FormatError::at(path, line, 1, &format!("VEVENT.{property}"), message));
@@ -334,12 +336,12 @@ fn event_holidays(path: &Path, event: &Event, errors: &mut Vec<FormatError>) -> 
             error(
                 repeated.line,
                 property_name,
-                format!("event {name:?} has more than one {property_name}"),
+                format!("{label} has more than one {property_name}"),
             );
         }
     }
     let Some(dtstart_property) = event.first("DTSTART") else {
-        error(event.line, "DTSTART", format!("event {name:?} has no DTSTART"));
+        error(event.line, "DTSTART", format!("{label} has no DTSTART"));
         return vec![];
     };
     let dtstart = match all_day_date(dtstart_property) {
@@ -352,7 +354,7 @@ fn event_holidays(path: &Path, event: &Event, errors: &mut Vec<FormatError>) -> 
 
     let n_days = match (event.first("DTEND"), event.first("DURATION")) {
         (Some(dtend), Some(_)) => {
-            error(dtend.line, "DTEND", format!("event {name:?} has both DTEND and DURATION"));
+            error(dtend.line, "DTEND", format!("{label} has both DTEND and DURATION"));
             1
         }
         (Some(dtend), None) => match all_day_date(dtend) {
@@ -865,4 +867,928 @@ fn yearly_rule(
     // The rule's dates start at DTSTART: one earlier in DTSTART's year is not among them.
     except.extend(first_date.filter(|date| *date < dtstart));
     Ok((Some(rule(last_year)?.except(except)), covers_dtstart))
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+
+    /// Removes the indentation the test source adds; a folded line keeps its one extra space.
+    fn dedent(text: &str) -> String {
+        let text = text.strip_prefix('\n').unwrap_or(text);
+        let indent = text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| line.len() - line.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        let lines: Vec<&str> = text.lines().map(|line| line.get(indent..).unwrap_or("")).collect();
+        lines.join("\n") + "\n"
+    }
+
+    /// The holidays' dates in `first_year..=last_year`, one per line, in date order.
+    fn dates_between(holidays: &[DayException], first_year: i16, last_year: i16) -> String {
+        let mut dates: Vec<(Date, &str)> = vec![];
+        for holiday in holidays {
+            match holiday.on() {
+                DateRule::Date(date) => {
+                    if (first_year..=last_year).contains(&date.year()) {
+                        dates.push((*date, holiday.name()));
+                    }
+                }
+                DateRule::Yearly(rule) => {
+                    for year in first_year..=last_year {
+                        dates.extend(rule.occurrence_in(year).map(|date| (date, holiday.name())));
+                    }
+                }
+            }
+        }
+        dates.sort_by_key(|(date, _)| *date);
+        dates.iter().map(|(date, name)| format!("{date} {name:?}\n")).collect()
+    }
+
+    #[track_caller]
+    fn check_text(text: &str, first_year: i16, last_year: i16, expect: Expect) {
+        let actual = match parse_holidays(Path::new("holidays.ics"), text) {
+            Ok(holidays) => dates_between(&holidays, first_year, last_year),
+            Err(errors) => format!("{errors}\n"),
+        };
+        expect.assert_eq(&actual);
+    }
+
+    /// Parses `ics` (indented, LF) and lists its holidays' dates in 2026 and 2027, or the
+    /// errors.
+    #[track_caller]
+    fn check(ics: &str, expect: Expect) {
+        check_text(&dedent(ics), 2026, 2027, expect);
+    }
+
+    #[track_caller]
+    fn check_years(ics: &str, first_year: i16, last_year: i16, expect: Expect) {
+        check_text(&dedent(ics), first_year, last_year, expect);
+    }
+
+    #[test]
+    fn german_holidays_mix_fixed_dates_yearly_rules_and_rdates() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            VERSION:2.0
+            PRODID:-//Accord//Feiertage Berlin//DE
+            CALSCALE:GREGORIAN
+            BEGIN:VEVENT
+            UID:neujahr@feiertage.example
+            DTSTART;VALUE=DATE:20200101
+            RRULE:FREQ=YEARLY
+            SUMMARY:Neujahr
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:frauentag@feiertage.example
+            DTSTART;VALUE=DATE:20190308
+            RRULE:FREQ=YEARLY
+            SUMMARY:Internationaler Frauentag
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:karfreitag@feiertage.example
+            DTSTART;VALUE=DATE:20260403
+            RDATE;VALUE=DATE:20270326
+            SUMMARY:Karfreitag
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:ostermontag@feiertage.example
+            DTSTART;VALUE=DATE:20260406
+            RDATE;VALUE=DATE:20270329
+            SUMMARY:Ostermontag
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:maifeiertag@feiertage.example
+            DTSTART;VALUE=DATE:20200501
+            RRULE:FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=1
+            SUMMARY:Tag der Arbeit
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:himmelfahrt@feiertage.example
+            DTSTART;VALUE=DATE:20260514
+            RDATE;VALUE=DATE:20270506,20280525
+            SUMMARY:Christi Himmelfahrt
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:pfingstmontag@feiertage.example
+            DTSTART:20260525
+            RDATE;VALUE=DATE:20270517
+            SUMMARY:Pfingstmontag
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:einheit@feiertage.example
+            DTSTART;VALUE=DATE:19901003
+            RRULE:FREQ=YEARLY
+            SUMMARY:Tag der Deutschen
+              Einheit
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:weihnachten@feiertage.example
+            DTSTART;VALUE=DATE:20001225
+            DTEND;VALUE=DATE:20001226
+            RRULE:FREQ=YEARLY
+            SUMMARY:1. Weihnachtstag
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:stephanstag@feiertage.example
+            DTSTART;VALUE=DATE:20001226
+            DURATION:P1D
+            RRULE:FREQ=YEARLY
+            SUMMARY:2. Weihnachtstag
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                2026-01-01 "Neujahr"
+                2026-03-08 "Internationaler Frauentag"
+                2026-04-03 "Karfreitag"
+                2026-04-06 "Ostermontag"
+                2026-05-01 "Tag der Arbeit"
+                2026-05-14 "Christi Himmelfahrt"
+                2026-05-25 "Pfingstmontag"
+                2026-10-03 "Tag der Deutschen Einheit"
+                2026-12-25 "1. Weihnachtstag"
+                2026-12-26 "2. Weihnachtstag"
+                2027-01-01 "Neujahr"
+                2027-03-08 "Internationaler Frauentag"
+                2027-03-26 "Karfreitag"
+                2027-03-29 "Ostermontag"
+                2027-05-01 "Tag der Arbeit"
+                2027-05-06 "Christi Himmelfahrt"
+                2027-05-17 "Pfingstmontag"
+                2027-10-03 "Tag der Deutschen Einheit"
+                2027-12-25 "1. Weihnachtstag"
+                2027-12-26 "2. Weihnachtstag"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn thanksgiving_is_the_fourth_thursday_of_november() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:19421126
+            RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH
+            SUMMARY:Thanksgiving Day
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                2026-11-26 "Thanksgiving Day"
+                2027-11-25 "Thanksgiving Day"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn negative_and_signed_weekday_ordinals_count_from_either_end_of_the_month() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:19710531
+            RRULE:FREQ=YEARLY;BYDAY=-1MO;BYMONTH=5
+            SUMMARY:Memorial Day
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20000514
+            RRULE:freq=yearly;bymonth=5;byday=+2su
+            SUMMARY:Mother's Day
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                2026-05-10 "Mother's Day"
+                2026-05-25 "Memorial Day"
+                2027-05-09 "Mother's Day"
+                2027-05-31 "Memorial Day"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn bysetpos_picks_one_weekday_the_way_outlook_writes_it() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20000529
+            RRULE:FREQ=YEARLY;BYDAY=MO;BYSETPOS=-1;BYMONTH=5
+            SUMMARY:Spring Bank Holiday
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                2026-05-25 "Spring Bank Holiday"
+                2027-05-31 "Spring Bank Holiday"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn weekday_ordinal_without_bymonth_counts_within_the_year() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260105
+            RRULE:FREQ=YEARLY;BYDAY=1MO
+            SUMMARY:First Monday of the year
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261228
+            RRULE:FREQ=YEARLY;BYDAY=-1MO
+            SUMMARY:Last Monday of the year
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                2026-01-05 "First Monday of the year"
+                2026-12-28 "Last Monday of the year"
+                2027-01-04 "First Monday of the year"
+                2027-12-27 "Last Monday of the year"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn count_ends_the_rule_after_that_many_occurrences() {
+        check_years(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20250704
+            RRULE:FREQ=YEARLY;COUNT=2
+            SUMMARY:Jubilee
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            2024,
+            2028,
+            expect![[r#"
+                2025-07-04 "Jubilee"
+                2026-07-04 "Jubilee"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn count_counts_february_29_only_in_leap_years() {
+        check_years(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20240229
+            RRULE:FREQ=YEARLY;COUNT=3
+            SUMMARY:Leap day
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            2024,
+            2040,
+            expect![[r#"
+                2024-02-29 "Leap day"
+                2028-02-29 "Leap day"
+                2032-02-29 "Leap day"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn count_with_an_interval_counts_only_the_years_the_rule_occurs() {
+        check_years(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20240601
+            RRULE:FREQ=YEARLY;INTERVAL=3;COUNT=3
+            SUMMARY:Triennial
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            2024,
+            2036,
+            expect![[r#"
+                2024-06-01 "Triennial"
+                2027-06-01 "Triennial"
+                2030-06-01 "Triennial"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn until_ends_the_rule_at_the_last_occurrence_on_or_before_it() {
+        check_years(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20241128
+            RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH;UNTIL=20271124
+            SUMMARY:Until the day before
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20240101
+            RRULE:FREQ=YEARLY;UNTIL=20260101T235959Z
+            SUMMARY:Until the day itself
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            2024,
+            2028,
+            expect![[r#"
+                2024-01-01 "Until the day itself"
+                2024-11-28 "Until the day before"
+                2025-01-01 "Until the day itself"
+                2025-11-27 "Until the day before"
+                2026-01-01 "Until the day itself"
+                2026-11-26 "Until the day before"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn exdate_removes_occurrences_given_as_dates_or_date_times() {
+        check_years(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20201231
+            RRULE:FREQ=YEARLY
+            EXDATE;VALUE=DATE:20261231
+            EXDATE;TZID=Europe/Berlin:20281231T000000,20291231T000000
+            SUMMARY:Year-end closing
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            2025,
+            2030,
+            expect![[r#"
+                2025-12-31 "Year-end closing"
+                2027-12-31 "Year-end closing"
+                2030-12-31 "Year-end closing"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn dtstart_off_the_rule_is_an_occurrence_of_its_own_and_counts() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260101
+            RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH;COUNT=2
+            SUMMARY:Off the rule
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                2026-01-01 "Off the rule"
+                2026-11-26 "Off the rule"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn rule_dates_before_dtstart_in_its_year_are_not_occurrences() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261201
+            RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH
+            SUMMARY:Late start
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                2026-12-01 "Late start"
+                2027-11-25 "Late start"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn multi_day_events_make_one_holiday_per_day_in_file_order() {
+        let ics = dedent(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261224
+            DTEND;VALUE=DATE:20261227
+            SUMMARY:Christmas closure
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260803
+            DURATION:P1W
+            SUMMARY:Summer shutdown
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260101
+            RRULE:FREQ=YEARLY
+            SUMMARY:New Year's Day
+            END:VEVENT
+            END:VCALENDAR
+            ",
+        );
+        let holidays = parse_holidays(Path::new("holidays.ics"), &ics).unwrap();
+        let listed: String = holidays
+            .iter()
+            .map(|holiday| match holiday.on() {
+                DateRule::Date(date) => format!("{date} {:?}\n", holiday.name()),
+                DateRule::Yearly(rule) => {
+                    format!("yearly {}/{:?} {:?}\n", rule.month(), rule.day(), holiday.name())
+                }
+            })
+            .collect();
+        expect![[r#"
+            2026-12-24 "Christmas closure"
+            2026-12-25 "Christmas closure"
+            2026-12-26 "Christmas closure"
+            2026-08-03 "Summer shutdown"
+            2026-08-04 "Summer shutdown"
+            2026-08-05 "Summer shutdown"
+            2026-08-06 "Summer shutdown"
+            2026-08-07 "Summer shutdown"
+            2026-08-08 "Summer shutdown"
+            2026-08-09 "Summer shutdown"
+            yearly 1/Fixed(1) "New Year's Day"
+        "#]]
+        .assert_eq(&listed);
+    }
+
+    #[test]
+    fn folded_lines_are_joined_and_summary_escapes_undone() {
+        check_text(
+            concat!(
+                "BEGIN:VCALENDAR\n",
+                "BEGIN:VEVENT\n",
+                "DTST\n",
+                " ART;VALUE=DATE:20261226\n",
+                "RRULE:FREQ=YEA\n",
+                "\tRLY\n",
+                "SUMMARY:Saint Stephen\\, Boxing Day\\; office\n",
+                "  closed\\nall day \\\\ both sites\n",
+                "END:VEVENT\n",
+                "END:VCALENDAR\n",
+            ),
+            2026,
+            2027,
+            expect![[r#"
+                2026-12-26 "Saint Stephen, Boxing Day; office closed\nall day \\ both sites"
+                2027-12-26 "Saint Stephen, Boxing Day; office closed\nall day \\ both sites"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn crlf_input_reads_like_lf_input() {
+        let ics = dedent(
+            r"
+            BEGIN:VCALENDAR
+            VERSION:2.0
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261225
+            RRULE:FREQ=YEARLY
+            SUMMARY:Christmas
+              Day
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261332
+            END:VEVENT
+            END:VCALENDAR
+            ",
+        );
+        check_text(
+            &ics.replace('\n', "\r\n"),
+            2026,
+            2027,
+            expect![[r#"
+                holidays.ics:10:1: VEVENT.DTSTART: invalid date "20261332": month 13 is not between 1 and 12
+            "#]],
+        );
+        check_text(
+            &ics.replace('\n', "\r\n").replace("20261332", "20260101"),
+            2026,
+            2027,
+            expect![[r#"
+                2026-01-01 "holiday"
+                2026-12-25 "Christmas Day"
+                2027-12-25 "Christmas Day"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn cancelled_events_are_skipped() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261231
+            SUMMARY:Year-end closing
+            STATUS:CANCELLED
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261225
+            SUMMARY:Christmas Day
+            STATUS:CONFIRMED
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                2026-12-25 "Christmas Day"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn components_other_than_events_are_skipped_however_nested() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            VERSION:2.0
+            BEGIN:VTIMEZONE
+            TZID:Europe/Berlin
+            BEGIN:STANDARD
+            DTSTART:19701025T030000
+            RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
+            TZOFFSETFROM:+0200
+            TZOFFSETTO:+0100
+            END:STANDARD
+            END:VTIMEZONE
+            BEGIN:VTODO
+            DTSTART:20260105T090000
+            SUMMARY:Publish the holiday list
+            END:VTODO
+            BEGIN:VEVENT
+            dtstart;value=date:20261225
+            summary:Christmas Day
+            BEGIN:VALARM
+            ACTION:EMAIL
+            SUMMARY:Reminder
+            TRIGGER:-P1D
+            DURATION:PT15M
+            REPEAT:2
+            END:VALARM
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                2026-12-25 "Christmas Day"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn quoted_parameters_a_byte_order_mark_and_several_calendars_are_read() {
+        check_text(
+            concat!(
+                "\u{feff}BEGIN:VCALENDAR\n",
+                "BEGIN:VEVENT\n",
+                "DTSTART;X-NOTE=\"closed: all sites; all day\";VALUE=DATE:20261225\n",
+                "SUMMARY;LANGUAGE=en:Christmas Day\n",
+                "END:VEVENT\n",
+                "END:VCALENDAR\n",
+                "\n",
+                "BEGIN:VCALENDAR\n",
+                "BEGIN:VEVENT\n",
+                "DTSTART;VALUE=DATE:20261226\n",
+                "SUMMARY:Boxing Day\n",
+                "END:VEVENT\n",
+                "END:VCALENDAR\n",
+            ),
+            2026,
+            2027,
+            expect![[r#"
+                2026-12-25 "Christmas Day"
+                2026-12-26 "Boxing Day"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_timed_event_is_an_error() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART:20261225T090000Z
+            SUMMARY:Christmas party
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261224
+            DTEND:20261224T120000
+            SUMMARY:Christmas Eve
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                holidays.ics:3:1: VEVENT.DTSTART: only all-day events can be holidays: DTSTART 20261225T090000Z has a time of day; write DTSTART;VALUE=DATE:20261225
+                holidays.ics:8:1: VEVENT.DTEND: only all-day events can be holidays: DTEND 20261224T120000 has a time of day; write DTEND;VALUE=DATE:20261224
+            "#]],
+        );
+    }
+
+    #[test]
+    fn rules_other_than_yearly_are_errors() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260105
+            RRULE:FREQ=WEEKLY;BYDAY=MO
+            SUMMARY:Team day
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260105
+            RRULE:FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO
+            SUMMARY:Week 20
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260105
+            RRULE:FREQ=YEARLY;BYYEARDAY=100
+            SUMMARY:Day 100
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260101
+            RRULE:COUNT=3
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                holidays.ics:4:1: VEVENT.RRULE: unsupported FREQ "WEEKLY": only yearly rules (FREQ=YEARLY) are supported
+                holidays.ics:9:1: VEVENT.RRULE: unsupported RRULE part BYWEEKNO: supported parts are FREQ, INTERVAL, COUNT, UNTIL, BYMONTH, BYMONTHDAY, BYDAY, BYSETPOS
+                holidays.ics:14:1: VEVENT.RRULE: unsupported RRULE part BYYEARDAY: supported parts are FREQ, INTERVAL, COUNT, UNTIL, BYMONTH, BYMONTHDAY, BYDAY, BYSETPOS
+                holidays.ics:19:1: VEVENT.RRULE: RRULE "COUNT=3" has no FREQ
+            "#]],
+        );
+    }
+
+    #[test]
+    fn yearly_rules_for_more_than_one_day_a_year_are_errors() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260105
+            RRULE:FREQ=YEARLY;BYMONTH=1;BYDAY=MO
+            SUMMARY:Every Monday in January
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260101
+            RRULE:FREQ=YEARLY;BYMONTH=1,7
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260115
+            RRULE:FREQ=YEARLY;BYMONTHDAY=15
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261224
+            DTEND;VALUE=DATE:20261227
+            RRULE:FREQ=YEARLY
+            SUMMARY:Christmas closure
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260131
+            RRULE:FREQ=YEARLY;BYMONTH=2
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260129
+            RRULE:FREQ=YEARLY;BYMONTH=1;BYDAY=6TH
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260101
+            RRULE:FREQ=YEARLY;COUNT=2;UNTIL=20300101
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                holidays.ics:4:1: VEVENT.RRULE: BYDAY "MO" without an ordinal means every Monday of the month: a holiday is one day a year, such as BYDAY=4TH or BYDAY=-1MO
+                holidays.ics:9:1: VEVENT.RRULE: BYMONTH "1,7" lists several values: only one month is supported, write one event for each
+                holidays.ics:13:1: VEVENT.RRULE: BYMONTHDAY "15" without BYMONTH repeats every month: add BYMONTH
+                holidays.ics:18:1: VEVENT.RRULE: a recurring event of 3 days is not supported: write one yearly event per day
+                holidays.ics:23:1: VEVENT.RRULE: the rule never occurs: month 2 has no day 31
+                holidays.ics:27:1: VEVENT.RRULE: weekday occurrence 6 is not between -5 and 5: a month has at most five Thursdays
+                holidays.ics:31:1: VEVENT.RRULE: RRULE has both COUNT and UNTIL: RFC 5545 allows one
+            "#]],
+        );
+    }
+
+    #[test]
+    fn invalid_dates_and_durations_are_errors() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261332
+            SUMMARY:Month 13
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20270229
+            SUMMARY:Not a leap year
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:2026-12-25
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261225
+            DTEND;VALUE=DATE:20261225
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261225
+            DURATION:PT24H
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261225
+            RRULE:FREQ=YEARLY
+            EXDATE:20271225,2028
+            RDATE;VALUE=PERIOD:20261224/P1D
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20260101
+            DURATION:P400D
+            RDATE:20260601T000000Z
+            END:VEVENT
+            BEGIN:VEVENT
+            SUMMARY:No start
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                holidays.ics:3:1: VEVENT.DTSTART: invalid date "20261332": month 13 is not between 1 and 12
+                holidays.ics:7:1: VEVENT.DTSTART: invalid date "20270229": day 29 is not between 1 and 28
+                holidays.ics:11:1: VEVENT.DTSTART: invalid date "2026-12-25": expected YYYYMMDD
+                holidays.ics:15:1: VEVENT.DTEND: DTEND 20261225 is not after DTSTART 20261225: the end date is exclusive
+                holidays.ics:19:1: VEVENT.DURATION: invalid DURATION "PT24H": an all-day event lasts whole days or weeks, such as P1D or P2W
+                holidays.ics:24:1: VEVENT.EXDATE: invalid date "2028": expected YYYYMMDD
+                holidays.ics:25:1: VEVENT.RDATE: RDATE periods are not supported: list dates with RDATE;VALUE=DATE
+                holidays.ics:29:1: VEVENT.DURATION: an event of 400 days is too long: at most 366 are supported
+                holidays.ics:30:1: VEVENT.RDATE: only all-day events can be holidays: RDATE 20260601T000000Z has a time of day; write RDATE;VALUE=DATE:20260601
+                holidays.ics:32:1: VEVENT.DTSTART: event "No start" has no DTSTART
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_line_without_a_colon_is_an_error_and_reading_goes_on() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261225
+            SUMMARY Christmas Day
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE 20261226
+            RRULE:FREQ=DAILY
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                holidays.ics:4:1: VEVENT: malformed line "SUMMARY Christmas Day": expected NAME:VALUE
+                holidays.ics:6:1: VEVENT.DTSTART: event has no DTSTART
+                holidays.ics:7:1: VEVENT: malformed line "DTSTART;VALUE=DATE 20261226": expected NAME:VALUE
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unbalanced_begin_and_end_are_errors_naming_the_line() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261225
+            BEGIN:VALARM
+            TRIGGER:-P1D
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                holidays.ics:6:1: VEVENT.VALARM: END:VEVENT does not close BEGIN:VALARM from line 4
+            "#]],
+        );
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261225
+            END:VEVENT
+            ",
+            expect![[r#"
+                holidays.ics:1:1: VCALENDAR: BEGIN:VCALENDAR is never closed by END:VCALENDAR
+            "#]],
+        );
+        check(
+            r"
+            BEGIN:VCALENDAR
+            END:VCALENDAR
+            END:VEVENT
+            ",
+            expect![[r#"
+                holidays.ics:3:1: END:VEVENT without BEGIN:VEVENT
+            "#]],
+        );
+    }
+
+    #[test]
+    fn errors_in_several_events_are_all_reported() {
+        check(
+            r"
+            BEGIN:VCALENDAR
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261225
+            RRULE:FREQ=MONTHLY
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261226
+            SUMMARY:Fine
+            END:VEVENT
+            BEGIN:VEVENT
+            DTSTART;VALUE=DATE:20261227
+            DTSTART;VALUE=DATE:20261228
+            RRULE:FREQ=YEARLY;INTERVAL=0
+            END:VEVENT
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                holidays.ics:4:1: VEVENT.RRULE: unsupported FREQ "MONTHLY": only yearly rules (FREQ=YEARLY) are supported
+                holidays.ics:12:1: VEVENT.DTSTART: event has more than one DTSTART
+                holidays.ics:13:1: VEVENT.RRULE: invalid INTERVAL "0": expected a whole number of years from 1
+            "#]],
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_an_icalendar_file_is_an_error() {
+        check(
+            "",
+            expect![[r#"
+                holidays.ics:1:1: no BEGIN:VCALENDAR: the file is empty or not an iCalendar file
+            "#]],
+        );
+        check(
+            r"
+            kind: Calendar
+            spec: {}
+            ",
+            expect![[r#"
+                holidays.ics:1:1: expected BEGIN:VCALENDAR, found "kind: Calendar"
+            "#]],
+        );
+        check(
+            r"
+            BEGIN:VCALENDAR
+            VERSION:1.0
+            END:VCALENDAR
+            ",
+            expect![[r#"
+                holidays.ics:2:1: VCALENDAR.VERSION: unsupported VERSION "1.0": only iCalendar 2.0 (RFC 5545) is supported
+            "#]],
+        );
+    }
+
+    #[test]
+    fn us_federal_holidays_fixture_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ical/us-holidays.ics");
+        let text = std::fs::read_to_string(&path).unwrap();
+        check_text(
+            &text,
+            2028,
+            2029,
+            expect![[r#"
+                2028-01-01 "New Year's Day"
+                2028-01-17 "Birthday of Martin Luther King, Jr."
+                2028-02-21 "Washington's Birthday"
+                2028-05-29 "Memorial Day"
+                2028-06-19 "Juneteenth National Independence Day"
+                2028-07-04 "Independence Day"
+                2028-09-04 "Labor Day"
+                2028-10-09 "Columbus Day"
+                2028-11-11 "Veterans Day"
+                2028-11-23 "Thanksgiving Day"
+                2028-12-25 "Christmas Day"
+                2029-01-01 "New Year's Day"
+                2029-01-15 "Birthday of Martin Luther King, Jr."
+                2029-01-20 "Inauguration Day"
+                2029-02-19 "Washington's Birthday"
+                2029-05-28 "Memorial Day"
+                2029-06-19 "Juneteenth National Independence Day"
+                2029-07-04 "Independence Day"
+                2029-09-03 "Labor Day"
+                2029-10-08 "Columbus Day"
+                2029-11-11 "Veterans Day"
+                2029-11-22 "Thanksgiving Day"
+                2029-12-25 "Christmas Day"
+            "#]],
+        );
+    }
 }
