@@ -426,10 +426,13 @@ impl AnchorSpec {
         match *self {
             AnchorSpec::Transition { year, nth } => {
                 let new_year = local(Date::new(year, 1, 1).unwrap(), 0);
+                // Old transitions (local mean time in the 1800s) lie outside the horizon.
+                let inside = |t: &Timestamp| t.as_second() > -2_000_000_000;
                 zone.following(new_year)
                     .nth(nth)
-                    .or_else(|| zone.preceding(new_year).nth(nth))
                     .map(|transition| transition.timestamp())
+                    .or_else(|| zone.preceding(new_year).nth(nth).map(|at| at.timestamp()))
+                    .filter(inside)
                     .unwrap_or(new_year)
             }
             AnchorSpec::LocalTime { ref date, second_of_day } => {
