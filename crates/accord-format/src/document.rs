@@ -240,7 +240,7 @@ pub fn parse_calendar(
     for (file_idx, file) in spec.holiday_files.iter().enumerate() {
         let ics_path = resolve(&file.value);
         match std::fs::read_to_string(&ics_path) {
-            Ok(text) => match ical_stub(&ics_path, &text) {
+            Ok(text) => match crate::ical::parse_holidays(&ics_path, &text) {
                 Ok(holidays) => imported.extend(holidays),
                 Err(FormatErrors(errors)) => report.errors.extend(errors),
             },
@@ -525,9 +525,4 @@ fn yaml_error(path: &Path, error: &serde_saphyr::Error) -> FormatError {
         _ => message,
     };
     FormatError::at(path, line, column, "", message)
-}
-
-// TEMP until ical lands.
-fn ical_stub(_: &Path, _: &str) -> Result<Vec<DayException>, FormatErrors> {
-    Ok(vec![])
 }
