@@ -233,3 +233,25 @@ fn bad_arguments_name_the_flag() {
     "#]]
     .assert_eq(&run.stderr);
 }
+
+#[test]
+fn calendar_help_lists_the_commands() {
+    let run = accord(&["calendar", "--help"]).ok();
+    expect![[r#"
+        Business calendars: deadlines, elapsed business time, opening hours
+
+        Usage: accord calendar <COMMAND>
+
+        Commands:
+          deadline  Prints the instant at which a business duration from a start has passed
+          elapsed   Prints the business time between two instants
+          hours     Lists each day's opening hours and why (weekly hours, holiday, extra working day)
+          check     Validates calendar files and reports every error found
+          eval      Answers a bizbench workload: one line per query on stdout
+          help      Print this message or the help of the given subcommand(s)
+
+        Options:
+          -h, --help     Print help
+          -V, --version  Print version
+    "#]].assert_eq(&run.stdout);
+}
