@@ -20,8 +20,8 @@
 //!   period's closing time (17:30), not on the next opening: at 17:30 the time is spent, and a
 //!   breach test is `elapsed >= target`.
 //! - Resolution is the nanosecond; open intervals begin and end on whole seconds.
-//! - Queries work between 1900-01-01 and 2200-01-01 UTC (the *horizon*); outside it they
-//!   return [`QueryError`].
+//! - Queries work from 1900-01-01T00:00:00Z up to and including 2200-01-01T00:00:00Z (the
+//!   *horizon*); outside it they return [`QueryError`], and no answer lies beyond it.
 //!
 //! # Worked examples
 //!
@@ -172,6 +172,10 @@ pub enum CalendarError {
         /// What is wrong.
         why: String,
     },
+}
+
+fn horizon_end() -> Timestamp {
+    Timestamp::from_second(index::HORIZON_END).expect("horizon end is valid")
 }
 
 /// A query the calendar cannot answer.
@@ -597,7 +601,8 @@ impl BusinessCalendar {
         let mut offset = at.offset;
         for chunk_idx in at.chunk_idx..Index::n_chunks() {
             if let Some((start, _)) = self.chunk(chunk_idx).interval_from(offset) {
-                return Ok(Some(Position::to_timestamp(chunk_idx, start.into(), 0)));
+                let start = Position::to_timestamp(chunk_idx, start.into(), 0);
+                return Ok(Some(start).filter(|&t| t < horizon_end()));
             }
             offset = 0;
         }
@@ -630,7 +635,8 @@ impl BusinessCalendar {
                 }
             }
         }
-        Ok(Some(Position::to_timestamp(chunk_idx, end.into(), 0)))
+        let end = Position::to_timestamp(chunk_idx, end.into(), 0);
+        Ok(Some(end).filter(|&t| t < horizon_end()))
     }
 
     /// Business time in `[start, end)`; negative when `end` is before `start`.
@@ -661,7 +667,8 @@ impl BusinessCalendar {
     }
 
     /// Business time in `[start, end)` outside the paused spans. Pauses may overlap each other
-    /// and reach outside `[start, end)`; each business second counts at most once.
+    /// and reach outside `[start, end)`; each business second counts at most once. Negative,
+    /// with the same pauses left out, when `end` is before `start`.
     ///
     /// # Errors
     ///
@@ -672,10 +679,10 @@ impl BusinessCalendar {
         end: Timestamp,
         paused: &[TimeRange],
     ) -> Result<SignedDuration, QueryError> {
-        let mut total = self.elapsed(start, end)?;
-        if end <= start {
-            return Ok(total);
+        if end < start {
+            return Ok(-self.elapsed_excluding(end, start, paused)?);
         }
+        let mut total = self.elapsed(start, end)?;
         let mut clipped: Vec<(Timestamp, Timestamp)> = paused
             .iter()
             .map(|pause| (pause.start.max(start), pause.end.min(end)))
@@ -724,7 +731,8 @@ impl BusinessCalendar {
             let total = u64::from(chunk.total());
             if target < total || (target == total && target_nanos == 0) {
                 let offset = chunk.offset_after(target as u32, target_nanos);
-                return Ok(Position::to_timestamp(chunk_idx, offset.into(), target_nanos));
+                return Position::to_timestamp_within(chunk_idx, offset.into(), target_nanos)
+                    .ok_or(QueryError::DeadlineBeyondHorizon { start, duration });
             }
             target -= total;
             chunk_idx += 1;

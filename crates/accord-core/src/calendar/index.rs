@@ -21,7 +21,8 @@ use super::{DayException, WeeklyHours};
 pub(super) const CHUNK_LEN: i64 = 1 << 24;
 /// `1900-01-01T00:00:00Z`, the first instant the index covers.
 pub(super) const HORIZON_START: i64 = -2_208_988_800;
-/// `2200-01-01T00:00:00Z`, the first instant past the index.
+/// `2200-01-01T00:00:00Z`, the last instant the index answers for. The last chunk reaches
+/// past it, so results beyond it are cut off by the queries.
 pub(super) const HORIZON_END: i64 = 7_258_118_400;
 const N_CHUNKS: usize = ((HORIZON_END - HORIZON_START + CHUNK_LEN - 1) / CHUNK_LEN) as usize;
 
@@ -46,7 +47,7 @@ pub(super) struct Position {
 }
 
 impl Position {
-    /// Splits a timestamp, or `None` outside the horizon.
+    /// Splits a timestamp, or `None` outside the horizon (which includes its end instant).
     #[inline]
     pub(super) fn of(t: Timestamp) -> Option<Position> {
         let mut second = t.as_second();
@@ -56,7 +57,8 @@ impl Position {
             second -= 1;
             nanos += 1_000_000_000;
         }
-        if !(HORIZON_START..HORIZON_END).contains(&second) {
+        if !(HORIZON_START..=HORIZON_END).contains(&second) || (second == HORIZON_END && nanos > 0)
+        {
             return None;
         }
         let from_start = second - HORIZON_START;
@@ -70,6 +72,16 @@ impl Position {
     pub(super) fn to_timestamp(chunk_idx: usize, offset: u64, nanos: u32) -> Timestamp {
         let second = HORIZON_START + chunk_idx as i64 * CHUNK_LEN + offset as i64;
         Timestamp::new(second, nanos as i32).expect("instant inside the horizon is valid")
+    }
+
+    /// The instant, or `None` when it lies beyond the horizon's end.
+    pub(super) fn to_timestamp_within(
+        chunk_idx: usize,
+        offset: u64,
+        nanos: u32,
+    ) -> Option<Timestamp> {
+        let t = Position::to_timestamp(chunk_idx, offset, nanos);
+        (t <= Timestamp::from_second(HORIZON_END).expect("horizon end is valid")).then_some(t)
     }
 }
 

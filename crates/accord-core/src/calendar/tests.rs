@@ -425,7 +425,26 @@ fn instants_outside_the_horizon_are_errors() {
         .assert_eq(&error.to_string());
     assert!(cal.is_open(instant("1900-01-01T00:00Z")).is_ok());
     assert!(cal.is_open(instant("2199-12-31T23:59:59Z")).is_ok());
-    assert!(cal.is_open(instant("2200-01-01T00:00Z")).is_err());
+    assert!(cal.is_open(instant("2200-01-01T00:00Z")).is_ok(), "the horizon includes its end");
+    assert!(cal.is_open(instant("2200-01-01T00:00:00.000000001Z")).is_err());
+    // No answer lies beyond the horizon: Tuesday 2199-12-31 17:30 CET is the last closing.
+    let friday_evening = instant("2199-12-31T16:00Z");
+    assert_eq!(
+        cal.deadline(friday_evening, SignedDuration::from_hours(8)).unwrap_err(),
+        QueryError::DeadlineBeyondHorizon {
+            start: friday_evening,
+            duration: SignedDuration::from_hours(8)
+        }
+    );
+    assert_eq!(cal.next_open(instant("2199-12-31T18:00Z")).unwrap(), None);
+    let always = BusinessCalendar::always_open(TimeZone::UTC);
+    let last_day = instant("2199-12-31T00:00Z");
+    assert_eq!(
+        always.deadline(last_day, SignedDuration::from_hours(24)).unwrap(),
+        instant("2200-01-01T00:00Z"),
+        "a deadline may land on the horizon's end"
+    );
+    assert!(always.deadline(last_day, SignedDuration::from_hours(48)).is_err());
 }
 
 #[test]
