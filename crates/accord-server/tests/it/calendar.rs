@@ -2,23 +2,27 @@
 
 use expect_test::expect;
 
-use crate::accord;
+use crate::{Run, accord};
 
 const OFFICE: &str = "examples/calendars/office.yaml";
 
-#[test]
-fn deadline_prints_local_time_and_utc() {
-    let run = accord(&[
+/// Runs `accord calendar deadline`.
+fn deadline(calendar: &str, start: &str, duration: &str) -> Run {
+    accord(&[
         "calendar",
         "deadline",
         "--calendar",
-        OFFICE,
+        calendar,
         "--start",
-        "2026-12-23T16:00:00+01:00",
+        start,
         "--duration",
-        "4h",
+        duration,
     ])
-    .ok();
+}
+
+#[test]
+fn deadline_prints_local_time_and_utc() {
+    let run = deadline(OFFICE, "2026-12-23T16:00:00+01:00", "4h").ok();
     // Wednesday 16:00-17:00, then Christmas Eve's half day 08:00-11:00.
     expect![[r#"
         deadline: 2026-12-24 11:00:00 +01:00 CET (Thursday)
@@ -32,17 +36,7 @@ fn deadline_prints_local_time_and_utc() {
 
 #[test]
 fn deadline_over_christmas_skips_holidays_from_the_document() {
-    let run = accord(&[
-        "calendar",
-        "deadline",
-        "--calendar",
-        OFFICE,
-        "--start",
-        "2026-12-24T11:00[Europe/Berlin]",
-        "--duration",
-        "2h",
-    ])
-    .ok();
+    let run = deadline(OFFICE, "2026-12-24T11:00[Europe/Berlin]", "2h").ok();
     // 1 h on the 24th; the 25th and 26th are yearly holidays, the 27th a Sunday.
     assert!(
         run.stdout.starts_with("deadline: 2026-12-28 09:00:00 +01:00 CET (Monday)\n"),
@@ -53,17 +47,7 @@ fn deadline_over_christmas_skips_holidays_from_the_document() {
 
 #[test]
 fn deadline_on_the_ready_24x7_calendar_counts_real_time_across_dst() {
-    let run = accord(&[
-        "calendar",
-        "deadline",
-        "--calendar",
-        "24x7",
-        "--start",
-        "2026-03-29T00:30:00+01:00",
-        "--duration",
-        "2h",
-    ])
-    .ok();
+    let run = deadline("24x7", "2026-03-29T00:30:00+01:00", "2h").ok();
     assert!(run.stdout.contains("UTC:  2026-03-29T01:30:00Z"), "{}", run.stdout);
 }
 
@@ -197,17 +181,7 @@ fn unknown_field_is_an_error_not_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("typo.yaml");
     std::fs::write(&path, "apiVersion: accord/v1\nkind: Calendar\nmetadata:\n  name: typo\nspec:\n  timeZone: UTC\n  hourz: 24x7\n").unwrap();
-    let run = accord(&[
-        "calendar",
-        "deadline",
-        "--calendar",
-        path.to_str().unwrap(),
-        "--start",
-        "2026-01-01T00:00Z",
-        "--duration",
-        "1h",
-    ])
-    .failed();
+    let run = deadline(path.to_str().unwrap(), "2026-01-01T00:00Z", "1h").failed();
     let stderr = run.stderr.replace(&dir.path().display().to_string(), "DIR");
     expect![[r#"
         error: DIR/typo.yaml:7:3: unknown field `hourz`, expected one of timeZone, hours, holidays, workingDays, holidayFiles
@@ -217,17 +191,7 @@ fn unknown_field_is_an_error_not_ignored() {
 
 #[test]
 fn bad_arguments_name_the_flag() {
-    let run = accord(&[
-        "calendar",
-        "deadline",
-        "--calendar",
-        "24x7",
-        "--start",
-        "tomorrow",
-        "--duration",
-        "1h",
-    ])
-    .failed();
+    let run = deadline("24x7", "tomorrow", "1h").failed();
     expect![[r#"
         error: --start: invalid instant "tomorrow": expected RFC 3339 with an offset, such as 2026-12-23T16:00:00+01:00
     "#]]

@@ -2,23 +2,22 @@
 
 use std::path::Path;
 
-use crate::{accord, shared_data, workspace};
+use crate::{Run, accord, shared_data, workspace};
+
+/// Runs `accord calendar eval` on a workload.
+fn eval(calendars: &Path, queries: &Path, extra: &[&str]) -> Run {
+    let (calendars, queries) = (calendars.to_str().unwrap(), queries.to_str().unwrap());
+    let mut args = vec!["calendar", "eval", "--calendars", calendars, "--queries", queries];
+    args.extend_from_slice(extra);
+    accord(&args)
+}
 
 /// Runs the workload in `dir` and compares every answer with `reference.txt`.
 #[track_caller]
 fn check_workload(dir: &Path, expected_queries: usize) {
     let calendars = dir.join("calendars.json");
     let queries = dir.join("queries.tsv");
-    let run = accord(&[
-        "calendar",
-        "eval",
-        "--calendars",
-        calendars.to_str().unwrap(),
-        "--queries",
-        queries.to_str().unwrap(),
-        "--stats",
-    ])
-    .ok();
+    let run = eval(&calendars, &queries, &["--stats"]).ok();
     let reference = std::fs::read_to_string(dir.join("reference.txt")).unwrap();
     let answers: Vec<&str> = run.stdout.lines().collect();
     let expected: Vec<&str> = reference.lines().collect();
@@ -77,15 +76,7 @@ fn hand_checked_cases_match() {
     let text: String = cases.iter().map(|case| format!("{}\n", case[..4].join("\t"))).collect();
     std::fs::write(&queries, text).unwrap();
     let calendars = workspace().join("tests/data/bizbench/calendars.json");
-    let run = accord(&[
-        "calendar",
-        "eval",
-        "--calendars",
-        calendars.to_str().unwrap(),
-        "--queries",
-        queries.to_str().unwrap(),
-    ])
-    .ok();
+    let run = eval(&calendars, &queries, &[]).ok();
     for (case, answer) in cases.iter().zip(run.stdout.lines()) {
         assert_eq!(answer, case[4], "{} {} {} {}: {}", case[0], case[1], case[2], case[3], case[5]);
     }
@@ -102,15 +93,7 @@ fn bad_query_names_the_file_line_and_field() {
     )
     .unwrap();
     let calendars = workspace().join("tests/data/bizbench/calendars.json");
-    let run = accord(&[
-        "calendar",
-        "eval",
-        "--calendars",
-        calendars.to_str().unwrap(),
-        "--queries",
-        queries.to_str().unwrap(),
-    ])
-    .failed();
+    let run = eval(&calendars, &queries, &[]).failed();
     let expected = format!(
         "error: {}:3:12: start: invalid instant \"2025-13-01T00:00:00Z\": expected RFC 3339\n",
         queries.display()
