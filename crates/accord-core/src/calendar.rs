@@ -132,7 +132,7 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use index::{Index, Position, Rules};
+use index::{Index, Position, Rules, horizon_end};
 pub use recurrence::{YearlyDay, YearlyRule};
 
 /// What is wrong with a calendar's definition.
@@ -172,10 +172,6 @@ pub enum CalendarError {
         /// What is wrong.
         why: String,
     },
-}
-
-fn horizon_end() -> Timestamp {
-    Timestamp::from_second(index::HORIZON_END).expect("horizon end is valid")
 }
 
 /// A query the calendar cannot answer.
@@ -731,7 +727,10 @@ impl BusinessCalendar {
             let total = u64::from(chunk.total());
             if target < total || (target == total && target_nanos == 0) {
                 let offset = chunk.offset_after(target as u32, target_nanos);
-                return Position::to_timestamp_within(chunk_idx, offset.into(), target_nanos)
+                let deadline = Position::to_timestamp(chunk_idx, offset.into(), target_nanos);
+                // A deadline may land on the horizon's end itself, not past it.
+                return Some(deadline)
+                    .filter(|&t| t <= horizon_end())
                     .ok_or(QueryError::DeadlineBeyondHorizon { start, duration });
             }
             target -= total;

@@ -24,6 +24,11 @@ pub(super) const HORIZON_START: i64 = -2_208_988_800;
 /// `2200-01-01T00:00:00Z`, the last instant the index answers for. The last chunk reaches
 /// past it, so results beyond it are cut off by the queries.
 pub(super) const HORIZON_END: i64 = 7_258_118_400;
+/// [`HORIZON_END`] as an instant: no query answers with a later one.
+pub(super) fn horizon_end() -> Timestamp {
+    Timestamp::from_second(HORIZON_END).expect("horizon end is valid")
+}
+
 const N_CHUNKS: usize = ((HORIZON_END - HORIZON_START + CHUNK_LEN - 1) / CHUNK_LEN) as usize;
 
 /// One chunk's open intervals and their running business-time total.
@@ -72,16 +77,6 @@ impl Position {
     pub(super) fn to_timestamp(chunk_idx: usize, offset: u64, nanos: u32) -> Timestamp {
         let second = HORIZON_START + chunk_idx as i64 * CHUNK_LEN + offset as i64;
         Timestamp::new(second, nanos as i32).expect("instant inside the horizon is valid")
-    }
-
-    /// The instant, or `None` when it lies beyond the horizon's end.
-    pub(super) fn to_timestamp_within(
-        chunk_idx: usize,
-        offset: u64,
-        nanos: u32,
-    ) -> Option<Timestamp> {
-        let t = Position::to_timestamp(chunk_idx, offset, nanos);
-        (t <= Timestamp::from_second(HORIZON_END).expect("horizon end is valid")).then_some(t)
     }
 }
 
