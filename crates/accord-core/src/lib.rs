@@ -8,6 +8,9 @@
 
 #![warn(missing_docs)]
 
+pub mod agreement;
 pub mod calendar;
+pub mod lifecycle;
+pub mod maintenance;
 
 pub use calendar::{BusinessCalendar, CalendarError, DayInterval, QueryError, TimeRange};

@@ -165,6 +165,30 @@ pub fn parse_calendar(
     text: &str,
     resolve: &dyn Fn(&str) -> PathBuf,
 ) -> Result<NamedCalendar, FormatErrors> {
+    parse_calendar_with(path, text, &|name| {
+        let path = resolve(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((path, text)),
+            Err(error) => Err(format!("{}: {error}", path.display())),
+        }
+    })
+}
+
+/// Reads an included file by the name a document gives it: its path and text, or why not
+/// (naming the file).
+pub type ReadFile<'a> = dyn Fn(&str) -> Result<(PathBuf, String), String> + 'a;
+
+/// Parses a calendar document; `read` returns the path and text of a `holidayFiles` entry, or
+/// why it cannot.
+///
+/// # Errors
+///
+/// Every problem found, each naming the file, line, column and field.
+pub fn parse_calendar_with(
+    path: &Path,
+    text: &str,
+    read: &ReadFile<'_>,
+) -> Result<NamedCalendar, FormatErrors> {
     let raw: RawDocument = serde_saphyr::from_str(text)
         .map_err(|error| FormatErrors(vec![yaml_error(path, &error)]))?;
     let mut report = Report { path, errors: Vec::new() };
@@ -238,16 +262,15 @@ pub fn parse_calendar(
 
     let mut imported: Vec<DayException> = Vec::new();
     for (file_idx, file) in spec.holiday_files.iter().enumerate() {
-        let ics_path = resolve(&file.value);
-        match std::fs::read_to_string(&ics_path) {
-            Ok(text) => match crate::ical::parse_holidays(&ics_path, &text) {
+        match read(&file.value) {
+            Ok((ics_path, text)) => match crate::ical::parse_holidays(&ics_path, &text) {
                 Ok(holidays) => imported.extend(holidays),
                 Err(FormatErrors(errors)) => report.errors.extend(errors),
             },
             Err(error) => report.error(
                 file,
                 &format!("spec.holidayFiles[{file_idx}]"),
-                format!("cannot read {}: {error}", ics_path.display()),
+                format!("cannot read {error}"),
             ),
         }
     }
@@ -470,8 +493,7 @@ fn parse_month(text: &str) -> Option<i8> {
     const MONTHS: [&str; 12] =
         ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let text = text.to_ascii_lowercase();
-    let month_idx =
-        MONTHS.iter().position(|month| text.len() >= 3 && month.starts_with(&text[..3]))?;
+    let month_idx = MONTHS.iter().position(|month| text.get(..3) == Some(*month))?;
     let full = [
         "january",
         "february",
@@ -515,7 +537,7 @@ fn weekday_name(weekday: Weekday) -> &'static str {
 }
 
 /// Turns a YAML reader error into ours, keeping its position and dropping its snippet.
-fn yaml_error(path: &Path, error: &serde_saphyr::Error) -> FormatError {
+pub(crate) fn yaml_error(path: &Path, error: &serde_saphyr::Error) -> FormatError {
     let location = error.location();
     let (line, column) =
         location.map(|at| (at.line() as usize, at.column() as usize)).unwrap_or((0, 0));

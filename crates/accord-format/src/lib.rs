@@ -7,13 +7,17 @@
 //!
 //! - [`document`]: YAML documents (`apiVersion: accord/v1`, `kind: Calendar`, ...).
 //! - [`ical`]: iCalendar (`.ics`) holiday files.
+//! - [`openslo`]: OpenSLO v1 documents, imported as Accord services and agreements.
 //! - [`bizbench`]: the business-time conformance workload's interchange format.
 
 #![warn(missing_docs)]
 
 pub mod bizbench;
+pub mod catalog;
 pub mod document;
 pub mod ical;
+pub mod openslo;
+mod tree;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -21,6 +21,120 @@ pub enum Command {
     /// Business calendars: deadlines, elapsed business time, opening hours.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Validates documents (a file or a directory tree): every error with file, line, column
+    /// and field; SMART lint warnings; whether OLAs and UCs fit the SLAs they underpin.
+    Check {
+        /// A YAML file or a directory of them.
+        path: PathBuf,
+        /// The date for terms in force, overdue reviews and the fit check (default: today).
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+    },
+    /// Prints the effective terms for a customer and service, and where each value came from.
+    Explain {
+        /// The customer.
+        #[arg(long)]
+        customer: String,
+        /// The service.
+        #[arg(long)]
+        service: String,
+        /// Only this priority's ticket objectives.
+        #[arg(long)]
+        priority: Option<String>,
+        /// The customer's region (default: the site's, or the customer's only region).
+        #[arg(long)]
+        region: Option<String>,
+        /// The customer's site.
+        #[arg(long)]
+        site: Option<String>,
+        /// The date (default: today).
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+        /// Documents to read (a file or directory); without it, the store's active revisions.
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Stores every changed document as a new immutable revision, all or nothing.
+    Apply {
+        /// A YAML file or a directory of them.
+        path: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
+        /// Who applies (default: $USER).
+        #[arg(long)]
+        author: Option<String>,
+        /// Why (recorded with each new revision).
+        #[arg(long, short, default_value = "")]
+        message: String,
+    },
+    /// Lists the revisions of an agreement (or another document) and their lifecycle.
+    History {
+        /// The agreement's name.
+        name: String,
+        /// The document kind.
+        #[arg(long, default_value = "Agreement")]
+        kind: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Shows what changed between two revisions of an agreement, term by term.
+    Diff {
+        /// The agreement's name.
+        name: String,
+        /// The older revision number.
+        from: u32,
+        /// The newer revision number.
+        to: u32,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Moves an agreement revision through its lifecycle: submit, approve, reject, activate,
+    /// terminate, expire.
+    Lifecycle {
+        /// The agreement's name.
+        name: String,
+        /// submit, approve, reject, activate, terminate or expire.
+        action: String,
+        /// The revision (default: the latest).
+        #[arg(long)]
+        revision: Option<u32>,
+        /// Who takes the action (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+        /// Why.
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Converts documents from other formats into Accord documents.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `accord import ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// OpenSLO v1 Service, SLI and SLO documents.
+    Openslo {
+        /// The OpenSLO YAML file.
+        file: PathBuf,
+        /// Write the Accord documents here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Where revisions are stored.
+#[derive(Debug, Args)]
+pub struct StoreArg {
+    /// The data directory of the embedded SQLite store (`accord.db` inside it).
+    #[arg(long, value_name = "DIR", env = "ACCORD_DATA", default_value = "accord-data")]
+    pub data: PathBuf,
+    /// A PostgreSQL URL (postgres://...); overrides --data.
+    #[arg(long, value_name = "URL", env = "ACCORD_DATABASE")]
+    pub database: Option<String>,
 }
 
 /// `accord calendar ...`.

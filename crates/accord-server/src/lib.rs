@@ -4,9 +4,11 @@
 //! **Architecture Invariant:** this is the only crate that knows the command line, HTTP and
 //! HTML. It reads the clock and the environment and passes values down to the core.
 
+pub mod agreement_cmd;
 pub mod calendar_cmd;
 pub mod cli;
 pub mod output;
+pub mod revision_cmd;
 
 use std::process::ExitCode;
 
@@ -18,5 +20,39 @@ use std::process::ExitCode;
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Calendar(command) => calendar_cmd::run(command),
+        cli::Command::Check { path, at } => agreement_cmd::check(&path, at.as_deref()),
+        cli::Command::Explain { customer, service, priority, region, site, at, path, store } => {
+            let on = match at {
+                Some(at) => agreement_cmd::parse_date("--at", &at)?,
+                None => agreement_cmd::today(),
+            };
+            let args = agreement_cmd::ExplainArgs {
+                customer: &customer,
+                service: &service,
+                priority: priority.as_deref(),
+                region: region.as_deref(),
+                site: site.as_deref(),
+                on,
+            };
+            match path {
+                Some(path) => {
+                    let loaded = agreement_cmd::load(&path)?;
+                    agreement_cmd::explain(&loaded.catalog, &args, &path.display().to_string())?;
+                }
+                None => revision_cmd::explain(&store, &args)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        cli::Command::Apply { path, store, author, message } => {
+            revision_cmd::apply(&path, &store, author, &message)
+        }
+        cli::Command::History { name, kind, store } => revision_cmd::history(&store, &kind, &name),
+        cli::Command::Diff { name, from, to, store } => revision_cmd::diff(&store, &name, from, to),
+        cli::Command::Lifecycle { name, action, revision, by, note, store } => {
+            revision_cmd::lifecycle(&store, &name, &action, revision, by, &note)
+        }
+        cli::Command::Import(cli::ImportCommand::Openslo { file, output }) => {
+            agreement_cmd::import_openslo(&file, output.as_deref())
+        }
     }
 }

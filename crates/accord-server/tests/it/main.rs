@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per feature, each running the real `accord`
 //! executable the way a user does.
 
+mod agreements;
 mod calendar;
 mod conformance;
 

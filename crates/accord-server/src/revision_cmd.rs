@@ -1,0 +1,353 @@
+//! `accord apply`, `history`, `diff`, `lifecycle`, and `explain` over stored revisions: the
+//! commands that read or write the store (SQLite by default, PostgreSQL with `--database`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use accord_core::agreement::{self, Agreement, Catalog, Kind};
+use accord_core::lifecycle::{self, Action, LifecycleState, RevisionLifecycle, Transition};
+use accord_format::catalog::{self as format_catalog, Input, SourceDocument};
+use accord_store::{Applied, Change, Location, NewRevision, Revision, Store};
+use anyhow::{Context, bail};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use crate::agreement_cmd::{self, ExplainArgs};
+use crate::cli::StoreArg;
+use crate::output;
+
+/// Runs an async store operation on a small runtime: the CLI does one thing and exits.
+fn block_on<T>(future: impl Future<Output = T>) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    Ok(runtime.block_on(future))
+}
+
+fn location(store: &StoreArg) -> anyhow::Result<Location> {
+    match &store.database {
+        Some(url) => Ok(Location::parse(url)?),
+        None => {
+            std::fs::create_dir_all(&store.data)
+                .with_context(|| format!("creating the data directory {}", store.data.display()))?;
+            Ok(Location::Sqlite(store.data.join("accord.db")))
+        }
+    }
+}
+
+async fn open(store: &StoreArg) -> anyhow::Result<Store> {
+    let location = location(store)?;
+    Store::open(&location).await.with_context(|| format!("opening the store {location}"))
+}
+
+fn user(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|user| !user.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The zone an agreement's dates are read in: its term's, else its customer's, else UTC.
+fn agreement_zone(catalog: &Catalog, agreement: &Agreement) -> TimeZone {
+    agreement
+        .term
+        .as_ref()
+        .and_then(|term| term.value.time_zone.clone())
+        .or_else(|| {
+            let customer = agreement.parties.customer.as_ref()?;
+            Some(catalog.customers.get(&customer.value)?.time_zone.clone())
+        })
+        .unwrap_or(TimeZone::UTC)
+}
+
+fn midnight(date: Date, zone: &TimeZone) -> Option<Timestamp> {
+    date.to_zoned(zone.clone()).ok().map(|zoned| zoned.timestamp())
+}
+
+/// `accord apply PATH`.
+pub fn apply(
+    path: &Path,
+    store: &StoreArg,
+    author: Option<String>,
+    message: &str,
+) -> anyhow::Result<ExitCode> {
+    let loaded = agreement_cmd::load(path)?;
+    let findings = agreement::check(&loaded.catalog, agreement_cmd::today());
+    let n_errors = findings.iter().filter(|f| f.severity == agreement::Severity::Error).count();
+    if n_errors > 0 {
+        for finding in &findings {
+            output::note(&finding.to_string());
+        }
+        bail!("{} has {n_errors} errors: nothing was applied (run accord check)", path.display());
+    }
+    let author = user(author);
+    let revisions: Vec<NewRevision> =
+        loaded.documents.iter().map(|document| new_revision(&loaded.catalog, document)).collect();
+    let now = Timestamp::now();
+    let applied = block_on(async {
+        let store = open(store).await?;
+        store.apply(&revisions, &author, message, now).await.context("applying the documents")
+    })??;
+    report_applied(&applied);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn new_revision(catalog: &Catalog, document: &SourceDocument) -> NewRevision {
+    let agreement = (document.kind == Kind::Agreement)
+        .then(|| catalog.agreements.get(&document.name))
+        .flatten();
+    let (effective_from, effective_until) = agreement
+        .and_then(|agreement| {
+            let term = &agreement.term.as_ref()?.value;
+            let zone = agreement_zone(catalog, agreement);
+            let from = midnight(term.effective_from, &zone);
+            let until = term
+                .effective_until
+                .and_then(|until| until.tomorrow().ok())
+                .and_then(|day_after| midnight(day_after, &zone));
+            Some((from, until))
+        })
+        .unwrap_or((None, None));
+    NewRevision {
+        kind: document.kind.as_str().to_owned(),
+        name: document.name.clone(),
+        content_hash: document.content_hash.clone(),
+        canonical: document.canonical.clone(),
+        source_text: document.text.clone(),
+        source_path: document.path.display().to_string(),
+        source_line: document.line,
+        effective_from,
+        effective_until,
+        lifecycle: document.kind == Kind::Agreement,
+    }
+}
+
+fn report_applied(applied: &[Applied]) {
+    let mut n_changed = 0;
+    let mut lines = Vec::new();
+    for item in applied {
+        let what = match item.change {
+            Change::Created => "created",
+            Change::Updated => "updated",
+            Change::Unchanged => continue,
+        };
+        n_changed += 1;
+        lines.push(format!("{what}: {} {} revision {}", item.kind, item.name, item.revision));
+    }
+    output::lines(lines);
+    output::text(&format!(
+        "{n_changed} of {} documents changed; {} unchanged",
+        applied.len(),
+        applied.len() - n_changed
+    ));
+}
+
+/// Rebuilds a catalog from stored revisions.
+fn catalog_from(revisions: &[Revision]) -> anyhow::Result<Catalog> {
+    let inputs: Vec<Input> = revisions
+        .iter()
+        .map(|revision| {
+            let canonical: serde_json::Value =
+                serde_json::from_str(&revision.canonical).unwrap_or_default();
+            let files: BTreeMap<String, String> = canonical
+                .get("files")
+                .and_then(|files| files.as_object())
+                .map(|files| {
+                    files
+                        .iter()
+                        .filter_map(|(name, text)| Some((name.clone(), text.as_str()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Input {
+                path: PathBuf::from(format!(
+                    "{}@{}",
+                    revision.summary.source_path, revision.summary.number
+                )),
+                first_line: revision.summary.source_line,
+                text: revision.source_text.clone(),
+                files: Some(files),
+            }
+        })
+        .collect();
+    format_catalog::load(&inputs)
+        .map(|loaded| loaded.catalog)
+        .map_err(|errors| anyhow::anyhow!("a stored revision no longer loads:\n{errors}"))
+}
+
+/// `accord explain` over the store: the latest revision of every catalog document, and of each
+/// agreement the revision active on the date.
+pub fn explain(store: &StoreArg, args: &ExplainArgs<'_>) -> anyhow::Result<()> {
+    let location = location(store)?;
+    let now = Timestamp::now();
+    let today = agreement_cmd::today();
+    let catalog = block_on(async {
+        let store = open(store).await?;
+        let latest = store.latest(None).await.context("reading the latest revisions")?;
+        let (agreements, others): (Vec<Revision>, Vec<Revision>) =
+            latest.into_iter().partition(|revision| revision.kind == "Agreement");
+        let mut catalog = catalog_from(&others)?;
+        let mut chosen = Vec::new();
+        for latest in agreements {
+            let name = latest.name.clone();
+            let summaries = store.revisions("Agreement", &name).await?;
+            let transitions = store.transitions("Agreement", &name).await?;
+            // The instant to judge by: now for today, else the date's start in the zone.
+            let probe = catalog_from(std::slice::from_ref(&latest))?;
+            let zone = probe
+                .agreements
+                .get(&name)
+                .map_or(TimeZone::UTC, |agreement| agreement_zone(&catalog, agreement));
+            let at = if args.on == today { now } else { midnight(args.on, &zone).unwrap_or(now) };
+            let active = summaries.iter().rev().find(|summary| {
+                let term = RevisionLifecycle {
+                    revision: summary.number,
+                    effective_from: summary.effective_from,
+                    effective_until: summary.effective_until,
+                };
+                lifecycle::state_at(summary.number, &transitions, &term, at)
+                    == Some(LifecycleState::Active)
+            });
+            if let Some(active) = active {
+                chosen.push(store.revision("Agreement", &name, active.number).await?);
+            }
+        }
+        let stored_agreements = catalog_from(&chosen)?;
+        catalog.agreements = stored_agreements.agreements;
+        anyhow::Ok(catalog)
+    })??;
+    if catalog.agreements.is_empty() {
+        bail!(
+            "no agreement revision in {location} is active on {}: apply documents, then approve and activate a revision (accord lifecycle NAME activate), or pass a PATH to explain files",
+            args.on
+        );
+    }
+    agreement_cmd::explain(&catalog, args, &format!("active revisions in {location}"))
+}
+
+/// `accord history NAME`.
+pub fn history(store: &StoreArg, kind: &str, name: &str) -> anyhow::Result<ExitCode> {
+    let Some(kind) = Kind::parse(kind) else {
+        bail!(
+            "unknown kind {kind:?}: expected Service, Customer, Calendar, MaintenanceWindow or Agreement"
+        );
+    };
+    let (summaries, transitions) = block_on(async {
+        let store = open(store).await?;
+        let summaries = store.revisions(kind.as_str(), name).await?;
+        let transitions = store.transitions(kind.as_str(), name).await?;
+        anyhow::Ok((summaries, transitions))
+    })??;
+    let now = Timestamp::now();
+    let mut lines = vec![format!("{kind} {name}: {} revisions", summaries.len())];
+    for summary in &summaries {
+        let term = RevisionLifecycle {
+            revision: summary.number,
+            effective_from: summary.effective_from,
+            effective_until: summary.effective_until,
+        };
+        let state = lifecycle::state_at(summary.number, &transitions, &term, now)
+            .map(|state| format!(" [{}]", state.as_str()))
+            .unwrap_or_default();
+        lines.push(format!(
+            "revision {}{state}  {}  by {}  sha256:{}  {}:{}{}",
+            summary.number,
+            summary.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            summary.author,
+            &summary.content_hash[..12.min(summary.content_hash.len())],
+            summary.source_path,
+            summary.source_line,
+            if summary.message.is_empty() {
+                String::new()
+            } else {
+                format!("  \"{}\"", summary.message)
+            },
+        ));
+        for transition in transitions.iter().filter(|t| t.revision == summary.number) {
+            lines.push(format!("    {}", describe_transition(transition)));
+        }
+    }
+    output::lines(lines);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe_transition(transition: &Transition) -> String {
+    let from = transition.from.map_or("created".to_owned(), |from| from.as_str().to_owned());
+    let effective = if transition.effective_at != transition.recorded_at {
+        format!(", effective {}", transition.effective_at.strftime("%Y-%m-%d %H:%M UTC"))
+    } else {
+        String::new()
+    };
+    format!(
+        "{} {from} -> {} by {}{effective}{}",
+        transition.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        transition.to.as_str(),
+        transition.actor,
+        if transition.note.is_empty() { String::new() } else { format!(" ({})", transition.note) }
+    )
+}
+
+/// `accord diff NAME FROM TO`.
+pub fn diff(store: &StoreArg, name: &str, from: u32, to: u32) -> anyhow::Result<ExitCode> {
+    let (old, new) = block_on(async {
+        let store = open(store).await?;
+        let old = store.revision("Agreement", name, from).await?;
+        let new = store.revision("Agreement", name, to).await?;
+        anyhow::Ok((old, new))
+    })??;
+    let old_catalog = catalog_from(std::slice::from_ref(&old))?;
+    let new_catalog = catalog_from(std::slice::from_ref(&new))?;
+    let (Some(old_agreement), Some(new_agreement)) =
+        (old_catalog.agreements.get(name), new_catalog.agreements.get(name))
+    else {
+        bail!("{name} revisions {from} and {to} are not both agreements");
+    };
+    let changes = agreement::diff(old_agreement, new_agreement);
+    let mut lines = vec![format!(
+        "Agreement {name}: revision {from} ({}) to revision {to} ({})",
+        old.summary.created_at.strftime("%Y-%m-%d"),
+        new.summary.created_at.strftime("%Y-%m-%d")
+    )];
+    if changes.is_empty() {
+        lines.push("no change in terms (only comments or layout differ)".to_owned());
+    }
+    lines.extend(changes.iter().map(|change| format!("  {change}")));
+    output::lines(lines);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `accord lifecycle NAME ACTION`.
+pub fn lifecycle(
+    store: &StoreArg,
+    name: &str,
+    action: &str,
+    revision: Option<u32>,
+    by: Option<String>,
+    note: &str,
+) -> anyhow::Result<ExitCode> {
+    let action: Action = action.parse()?;
+    let actor = user(by);
+    let recorded = block_on(async {
+        let store = open(store).await?;
+        let revision = match revision {
+            Some(revision) => revision,
+            None => store
+                .revisions("Agreement", name)
+                .await?
+                .last()
+                .map(|summary| summary.number)
+                .context("the agreement has no revisions")?,
+        };
+        let request =
+            lifecycle::Request { revision, action, actor: actor.clone(), note: note.to_owned() };
+        let recorded = store.transition("Agreement", name, &request, Timestamp::now()).await?;
+        anyhow::Ok(recorded)
+    })??;
+    output::lines(
+        recorded.iter().map(|t| format!("revision {}: {}", t.revision, describe_transition(t))),
+    );
+    Ok(ExitCode::SUCCESS)
+}
