@@ -785,7 +785,9 @@ fn term(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Term> {
     {
         review_every_months =
             review_fields.with(cx, "every", |cx, node, field| cx.months(node, field));
-        next_review = review_fields.with(cx, "next", |cx, node, field| cx.date(node, field));
+        next_review = review_fields
+            .require(cx, "next", "the next review date, such as 2027-01-15")
+            .and_then(|(node, field)| cx.date(node, &field));
     }
     Some(Term {
         effective_from: effective_from?,

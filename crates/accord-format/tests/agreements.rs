@@ -414,3 +414,45 @@ fn a_multibyte_month_name_is_an_error_not_a_panic() {
     let error = load(&[("fuzz.yaml", text)]).unwrap_err();
     assert!(error.contains("invalid yearly date \"last mon of éé\""), "{error}");
 }
+
+#[test]
+fn scope_rules_for_types_and_levels() {
+    let uc_with_covers =
+        VENDOR_FITS.replace("  parties:\n", "  covers: {services: [hosting]}\n  parties:\n");
+    let service_level = r#"
+apiVersion: accord/v1
+kind: Agreement
+metadata:
+  name: hosting-sla
+spec:
+  type: sla
+  level: service
+  parties: {provider: Northwind, customer: acme}
+  term: {effectiveFrom: 2026-01-01, review: {next: 2027-01-01}}
+  objectives:
+    availability:
+      - name: vm
+        target: 99.9
+        window: quarter
+        method: requests
+        downtime: {minimum: 5m}
+        source: requests:vm
+  credits:
+    availability:
+      objective: vm
+      tiers: [{below: 99.9, credit: 10%}]
+"#;
+    let findings = findings_without_warnings(&[
+        ("catalog.yaml", CATALOG),
+        ("vendor.yaml", &uc_with_covers),
+        ("hosting.yaml", service_level),
+    ]);
+    expect![[r#"
+        hosting.yaml:5:9: metadata.name: a service-level SLA names its services: set spec.covers.services
+        hosting.yaml:14:17: spec.objectives.availability[0].target: availability objective vm needs a service: the agreement covers every service
+        hosting.yaml:17:29: spec.objectives.availability[0].downtime.minimum: downtime rules go with method time, not requests
+        hosting.yaml:21:18: spec.credits.availability.objective: credits are per calendar month, but availability objective vm is measured per quarter
+        vendor.yaml:8:23: spec.covers.services[0]: covers is for SLAs: an OLA or UC applies where an SLA names it in underpinnedBy
+    "#]]
+    .assert_eq(&findings);
+}

@@ -13,6 +13,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
+use super::AvailabilityMethod;
 use super::resolve::{Query, ResolveError, covers, resolve};
 use super::{
     Agreement, AgreementType, AvailabilityObjective, Catalog, EffectiveTicketObjective, Level,
@@ -220,7 +221,113 @@ fn references(catalog: &Catalog, findings: &mut Findings) {
                 "a customer-level SLA names its customer: set spec.parties.customer or spec.covers.customers",
             );
         }
+        scope_rules(catalog, agreement, findings);
         terms_references(catalog, agreement, &agreement.terms, findings, &calendar_ref);
+    }
+}
+
+/// What each type and level may cover (docs/agreements.md, note 8).
+fn scope_rules(catalog: &Catalog, agreement: &Agreement, findings: &mut Findings) {
+    let covers = &agreement.covers;
+    let first_cover = covers.customers.iter().chain(&covers.services).chain(&covers.regions).next();
+    if agreement.agreement_type != AgreementType::Sla {
+        if let Some(first) = first_cover {
+            findings.error(
+                &first.origin,
+                "covers is for SLAs: an OLA or UC applies where an SLA names it in underpinnedBy",
+            );
+        }
+        return;
+    }
+    match agreement.level {
+        Level::Corporate => {
+            if let Some(customer) = &agreement.parties.customer {
+                findings.error(
+                    &customer.origin,
+                    "a corporate SLA applies to every customer: put customer terms in a customer-level SLA",
+                );
+            }
+        }
+        Level::Customer => {
+            if let Some(party) = &agreement.parties.customer {
+                for other in covers.customers.iter().filter(|c| c.value != party.value) {
+                    findings.error(
+                        &other.origin,
+                        format!(
+                            "a customer-level SLA covers its own customer {} only, not {}",
+                            party.value, other.value
+                        ),
+                    );
+                }
+            }
+        }
+        Level::Service => {
+            if covers.services.is_empty() {
+                findings.error(
+                    &agreement.meta.origin,
+                    "a service-level SLA names its services: set spec.covers.services",
+                );
+            }
+        }
+    }
+    for (name, objective) in &agreement.terms.availability {
+        // An entry that overrides another level's objective of the same name inherits its
+        // service.
+        let overrides = catalog.agreements.values().any(|other| {
+            other.meta.name != agreement.meta.name
+                && other.agreement_type == AgreementType::Sla
+                && other.terms.availability.get(name).is_some_and(|o| o.service.is_some())
+        });
+        if objective.service.is_none() && covers.services.len() != 1 && !overrides {
+            if let Some(anchor) = objective_anchor_availability(objective) {
+                findings.error(
+                    anchor,
+                    format!(
+                        "availability objective {name} needs a service: the agreement covers {}",
+                        if covers.services.is_empty() {
+                            "every service".to_owned()
+                        } else {
+                            format!("{} services", covers.services.len())
+                        }
+                    ),
+                );
+            }
+        }
+        let method = objective.method.as_ref().map(|m| m.value);
+        if method.is_some_and(|m| m != AvailabilityMethod::Time) {
+            let downtime = objective
+                .minimum_downtime
+                .as_ref()
+                .map(|d| &d.origin)
+                .or(objective.partial_weight.as_ref().map(|d| &d.origin))
+                .or(objective.degraded_weight.as_ref().map(|d| &d.origin));
+            if let Some(origin) = downtime {
+                findings.error(
+                    origin,
+                    format!(
+                        "downtime rules go with method time, not {}",
+                        method.map_or("", |m| m.as_str())
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(credits) = &agreement.terms.credits
+        && let Some(objective) = &credits.value.availability_objective
+        && let Some(window) = agreement
+            .terms
+            .availability
+            .get(&objective.value)
+            .and_then(|availability| availability.window.as_ref())
+        && window.value != Window::Month
+    {
+        findings.error(
+            &objective.origin,
+            format!(
+                "credits are per calendar month, but availability objective {} is measured per {}",
+                objective.value, window.value
+            ),
+        );
     }
 }
 

@@ -361,6 +361,13 @@ pub fn resolve(catalog: &Catalog, query: &Query<'_>) -> Result<EffectiveTerms, R
         });
     }
 
+    // Objectives measured on another service do not apply to this one.
+    let other_service = |service: &Option<Sourced<String>>| {
+        service.as_ref().is_some_and(|service| service.value != query.service)
+    };
+    terms.availability.retain(|_, objective| !other_service(&objective.service));
+    terms.latency.retain(|_, objective| !other_service(&objective.service));
+
     // The most specific binding wins: the site, then the region, then the default.
     let binding = site
         .and_then(|site| {
