@@ -278,20 +278,22 @@ fn scope_rules(catalog: &Catalog, agreement: &Agreement, findings: &mut Findings
                 && other.agreement_type == AgreementType::Sla
                 && other.terms.availability.get(name).is_some_and(|o| o.service.is_some())
         });
-        if objective.service.is_none() && covers.services.len() != 1 && !overrides {
-            if let Some(anchor) = objective_anchor_availability(objective) {
-                findings.error(
-                    anchor,
-                    format!(
-                        "availability objective {name} needs a service: the agreement covers {}",
-                        if covers.services.is_empty() {
-                            "every service".to_owned()
-                        } else {
-                            format!("{} services", covers.services.len())
-                        }
-                    ),
-                );
-            }
+        if objective.service.is_none()
+            && covers.services.len() != 1
+            && !overrides
+            && let Some(anchor) = objective_anchor_availability(objective)
+        {
+            findings.error(
+                anchor,
+                format!(
+                    "availability objective {name} needs a service: the agreement covers {}",
+                    if covers.services.is_empty() {
+                        "every service".to_owned()
+                    } else {
+                        format!("{} services", covers.services.len())
+                    }
+                ),
+            );
         }
         let method = objective.method.as_ref().map(|m| m.value);
         if method.is_some_and(|m| m != AvailabilityMethod::Time) {
