@@ -159,11 +159,11 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, FormatErrors> {
             let mut node: Node = match serde_saphyr::from_str(&text) {
                 Ok(node) => node,
                 Err(error) => {
-                    let mut error = crate::document::yaml_error(&input.path, &error);
-                    if error.line > 0 {
-                        error.line += first_line as usize - 1;
-                    }
-                    errors.push(error);
+                    errors.push(crate::document::yaml_error(
+                        &input.path,
+                        &error,
+                        first_line as usize - 1,
+                    ));
                     continue;
                 }
             };

@@ -190,7 +190,7 @@ pub fn parse_calendar_with(
     read: &ReadFile<'_>,
 ) -> Result<NamedCalendar, FormatErrors> {
     let raw: RawDocument = serde_saphyr::from_str(text)
-        .map_err(|error| FormatErrors(vec![yaml_error(path, &error)]))?;
+        .map_err(|error| FormatErrors(vec![yaml_error(path, &error, 0)]))?;
     let mut report = Report { path, errors: Vec::new() };
 
     if raw.api_version.value != API_VERSION {
@@ -536,8 +536,13 @@ fn weekday_name(weekday: Weekday) -> &'static str {
     }
 }
 
-/// Turns a YAML reader error into ours, keeping its position and dropping its snippet.
-pub(crate) fn yaml_error(path: &Path, error: &serde_saphyr::Error) -> FormatError {
+/// Turns a YAML reader error into ours, keeping its position (moved down by `line_offset`, the
+/// document's offset in its file) and dropping its snippet.
+pub(crate) fn yaml_error(
+    path: &Path,
+    error: &serde_saphyr::Error,
+    line_offset: usize,
+) -> FormatError {
     let location = error.location();
     let (line, column) =
         location.map(|at| (at.line() as usize, at.column() as usize)).unwrap_or((0, 0));
@@ -546,5 +551,6 @@ pub(crate) fn yaml_error(path: &Path, error: &serde_saphyr::Error) -> FormatErro
         Some(cut) if line > 0 => message[..cut].to_owned(),
         _ => message,
     };
+    let line = if line > 0 { line + line_offset } else { 0 };
     FormatError::at(path, line, column, "", message)
 }

@@ -79,7 +79,9 @@ pub fn import(path: &Path, text: &str) -> Result<Imported, FormatErrors> {
     for chunk in split_documents(text) {
         match serde_saphyr::from_str::<Spanned<RawValue>>(&chunk.text) {
             Ok(raw) => roots.push(Node::from_raw(raw, chunk.first_line - 1)),
-            Err(error) => import.errors.push(yaml_error(path, &error, chunk.first_line - 1)),
+            Err(error) => {
+                import.errors.push(crate::document::yaml_error(path, &error, chunk.first_line - 1))
+            }
         }
     }
     if !import.errors.is_empty() {
@@ -359,20 +361,6 @@ fn describe(value: &Value) -> String {
         Value::List(_) => "a list".to_owned(),
         Value::Map(_) => "a mapping".to_owned(),
     }
-}
-
-/// A YAML syntax error, with its line moved down by `line_offset` to a file line.
-fn yaml_error(path: &Path, error: &serde_saphyr::Error, line_offset: usize) -> FormatError {
-    let location = error.location();
-    let (line, column) =
-        location.map(|at| (at.line() as usize, at.column() as usize)).unwrap_or((0, 0));
-    let message = error.without_snippet().to_string();
-    let message = match message.rfind(" at line ") {
-        Some(cut) if line > 0 => message[..cut].to_owned(),
-        _ => message,
-    };
-    let line = if line > 0 { line + line_offset } else { 0 };
-    FormatError::at(path, line, column, "", message)
 }
 
 /// A mapping being read: its field path, its entries, and where to point when one is missing.

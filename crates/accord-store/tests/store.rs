@@ -75,7 +75,7 @@ async fn drop_database(admin: &mut sqlx::PgConnection, database: &str) {
 
 /// `postgres://user@host/test?x=y` with the database replaced: `postgres://user@host/db?x=y`.
 fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, ""), |(base, query)| (base, query));
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let (scheme, rest) = base.split_once("://").expect("a URL with a scheme");
     let authority = rest.split('/').next().unwrap_or(rest);
     let query = if query.is_empty() { String::new() } else { format!("?{query}") };
@@ -187,9 +187,14 @@ async fn states_at(store: &Store, name: &str, instant: Timestamp) -> Vec<String>
         .collect()
 }
 
+/// Passes a future through, failing to compile unless it is `Send` (as axum handlers need).
+fn send<F: std::future::Future + Send>(future: F) -> F {
+    future
+}
+
 async fn walk(store: &Store, name: &str, revision: u32, actions: &[Action], now: Timestamp) {
     for action in actions {
-        store.transition("Agreement", name, &request(revision, *action), now).await.unwrap();
+        send(store.transition("Agreement", name, &request(revision, *action), now)).await.unwrap();
     }
 }
 
@@ -200,7 +205,7 @@ async fn apply_creates_revision_1_in_draft() {
     each_backend(async |db| {
         let store = db.open().await;
         let now = at("2026-01-10T09:00:00Z");
-        let result = store.apply(&[agreement("acme-sla", "v1")], "alice", "first", now).await;
+        let result = send(store.apply(&[agreement("acme-sla", "v1")], "alice", "first", now)).await;
         assert_eq!(applied(&result.unwrap()), ["Agreement acme-sla r1 created"]);
 
         let revisions = store.revisions("Agreement", "acme-sla").await.unwrap();
@@ -394,13 +399,13 @@ async fn missing_documents_and_revisions_are_named() {
                 .await
                 .unwrap();
         }
-        let error = store.revision("Agreement", "acme-sla", 7).await.unwrap_err();
+        let error = send(store.revision("Agreement", "acme-sla", 7)).await.unwrap_err();
         assert!(matches!(error, StoreError::NotFound { .. }));
         assert_eq!(error.to_string(), "no revision 7 of Agreement acme-sla (latest is 3)");
 
-        let error = store.revisions("Agreement", "wayne-sla").await.unwrap_err();
+        let error = send(store.revisions("Agreement", "wayne-sla")).await.unwrap_err();
         assert_eq!(error.to_string(), "no Agreement wayne-sla");
-        let error = store.transitions("Calendar", "acme-sla").await.unwrap_err();
+        let error = send(store.transitions("Calendar", "acme-sla")).await.unwrap_err();
         assert_eq!(error.to_string(), "no Calendar acme-sla");
         let submit = request(1, Action::Submit);
         let now = at("2026-01-10T09:00:00Z");
@@ -435,7 +440,7 @@ async fn documents_and_latest_revisions_are_listed_by_kind_and_name() {
             documents,
             ["Agreement acme-sla r1", "Agreement globex-sla r2", "Calendar office r1"]
         );
-        let calendars = store.documents(Some("Calendar")).await.unwrap();
+        let calendars = send(store.documents(Some("Calendar"))).await.unwrap();
         assert_eq!(calendars.len(), 1);
 
         let latest: Vec<String> = store
@@ -452,7 +457,7 @@ async fn documents_and_latest_revisions_are_listed_by_kind_and_name() {
                 r#"Agreement globex-sla r2 {"content":"v2"}"#,
             ]
         );
-        assert_eq!(store.latest(None).await.unwrap().len(), 3);
+        assert_eq!(send(store.latest(None)).await.unwrap().len(), 3);
         assert!(store.latest(Some("Policy")).await.unwrap().is_empty());
         store.close().await;
     })

@@ -111,42 +111,32 @@ fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {
     if names.is_empty() { "(none defined)".to_owned() } else { names.join(", ") }
 }
 
+/// Reports a reference to a `what` that does not exist, saying what does.
+fn unknown(
+    findings: &mut Findings,
+    name: &Sourced<String>,
+    what: &str,
+    exists: bool,
+    expected: &str,
+) {
+    if !exists {
+        findings
+            .error(&name.origin, format!("unknown {what} {:?}: expected {expected}", name.value));
+    }
+}
+
 fn references(catalog: &Catalog, findings: &mut Findings) {
     let calendar_ref = |findings: &mut Findings, name: &Sourced<String>| {
-        if !catalog.has_calendar(&name.value) {
-            findings.error(
-                &name.origin,
-                format!(
-                    "unknown calendar {:?}: expected 24x7 or one of {}",
-                    name.value,
-                    names(catalog.calendars.keys())
-                ),
-            );
-        }
+        let known = format!("24x7 or one of {}", names(catalog.calendars.keys()));
+        unknown(findings, name, "calendar", catalog.has_calendar(&name.value), &known);
     };
     let service_ref = |findings: &mut Findings, name: &Sourced<String>| {
-        if !catalog.services.contains_key(&name.value) {
-            findings.error(
-                &name.origin,
-                format!(
-                    "unknown service {:?}: expected one of {}",
-                    name.value,
-                    names(catalog.services.keys())
-                ),
-            );
-        }
+        let known = format!("one of {}", names(catalog.services.keys()));
+        unknown(findings, name, "service", catalog.services.contains_key(&name.value), &known);
     };
     let customer_ref = |findings: &mut Findings, name: &Sourced<String>| {
-        if !catalog.customers.contains_key(&name.value) {
-            findings.error(
-                &name.origin,
-                format!(
-                    "unknown customer {:?}: expected one of {}",
-                    name.value,
-                    names(catalog.customers.keys())
-                ),
-            );
-        }
+        let known = format!("one of {}", names(catalog.customers.keys()));
+        unknown(findings, name, "customer", catalog.customers.contains_key(&name.value), &known);
     };
 
     for service in catalog.services.values() {
