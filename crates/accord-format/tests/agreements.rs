@@ -401,7 +401,7 @@ fn a_yaml_syntax_error_names_the_file_line() {
 }
 
 #[test]
-fn severities_sort_errors_before_nothing() {
+fn a_catalog_whose_contracts_fit_has_no_errors() {
     let loaded = load(&[("catalog.yaml", CATALOG), ("vendor.yaml", VENDOR_FITS)]).unwrap();
     let findings = agreement::check(&loaded.catalog, date(2026, 11, 21));
     assert!(findings.iter().all(|f| f.severity == Severity::Warning), "{findings:?}");
