@@ -603,7 +603,7 @@ fn sweep(catalog: &Catalog, on: Date, findings: &mut Findings) {
     // OLAs and UCs stand alone: lint their own objectives.
     for agreement in catalog.agreements.values() {
         if agreement.agreement_type != AgreementType::Sla {
-            lint_terms(&agreement.terms, None, findings);
+            lint_terms(&agreement.terms, findings);
         }
         if agreement.agreement_type == AgreementType::Sla
             && !catalog.customers.keys().any(|customer| {
@@ -615,88 +615,70 @@ fn sweep(catalog: &Catalog, on: Date, findings: &mut Findings) {
     }
 }
 
-fn lint_terms(terms: &Terms, service_calendar: Option<&Sourced<String>>, findings: &mut Findings) {
+fn lint_terms(terms: &Terms, findings: &mut Findings) {
     for ((metric, key), objective) in &terms.tickets {
-        let effective = EffectiveTicketObjective::from_terms(objective, terms, service_calendar);
-        if effective.target.is_none() {
-            let at = [
-                &objective.hours.as_ref().map(|s| &s.origin),
-                &objective.calendar.as_ref().map(|s| &s.origin),
-            ]
-            .into_iter()
-            .flatten()
-            .next()
-            .cloned();
-            if let Some(origin) = at {
-                findings.warning(
-                    origin,
-                    format!("{metric} {key} has no target at any level: it cannot be measured"),
-                );
-            }
+        let anchor = objective.hours.as_ref().map(|s| &s.origin);
+        if objective.target.is_none()
+            && let Some(anchor) = anchor.or(objective.calendar.as_ref().map(|s| &s.origin))
+        {
+            findings.warning(
+                anchor,
+                format!("{metric} {key} has no target at any level: it cannot be measured"),
+            );
         }
     }
     for (name, objective) in &terms.availability {
-        let anchor = objective_anchor_availability(objective);
-        let Some(anchor) = anchor else { continue };
-        if objective.target.is_none() {
-            findings.warning(anchor, format!("availability objective {name} has no target"));
-        }
-        if objective.window.is_none() {
-            findings.warning(
-                anchor,
-                format!("availability objective {name} has no window (month, quarter, year or rolling Nd)"),
-            );
-        }
-        if objective.source.is_none() {
-            findings.warning(
-                anchor,
-                format!("availability objective {name} has no data source (probe:, heartbeat:, requests:, metric: or incidents)"),
-            );
-        }
+        missing_fields(
+            findings,
+            &format!("availability objective {name}"),
+            objective_anchor_availability(objective),
+            &[
+                (objective.target.is_none(), "target"),
+                (objective.window.is_none(), "window (month, quarter, year or rolling Nd)"),
+                (
+                    objective.source.is_none(),
+                    "data source (probe:, heartbeat:, requests:, metric: or incidents)",
+                ),
+            ],
+        );
     }
     for (name, objective) in &terms.latency {
-        let anchor = [
-            &objective.percentile.as_ref().map(|s| &s.origin),
-            &objective.threshold.as_ref().map(|s| &s.origin),
-            &objective.window.as_ref().map(|s| &s.origin),
-            &objective.source.as_ref().map(|s| &s.origin),
-        ]
-        .into_iter()
-        .flatten()
-        .next()
-        .cloned();
-        let Some(anchor) = anchor else { continue };
-        for (missing, what) in [
-            (objective.percentile.is_none(), "percentile"),
-            (objective.threshold.is_none(), "threshold"),
-            (objective.window.is_none(), "window"),
-            (objective.source.is_none(), "data source"),
-        ] {
-            if missing {
-                findings.warning(anchor, format!("latency objective {name} has no {what}"));
-            }
-        }
+        let anchor = objective
+            .percentile
+            .as_ref()
+            .map(|s| &s.origin)
+            .or(objective.threshold.as_ref().map(|s| &s.origin))
+            .or(objective.window.as_ref().map(|s| &s.origin))
+            .or(objective.source.as_ref().map(|s| &s.origin));
+        missing_fields(
+            findings,
+            &format!("latency objective {name}"),
+            anchor,
+            &[
+                (objective.percentile.is_none(), "percentile"),
+                (objective.threshold.is_none(), "threshold"),
+                (objective.window.is_none(), "window"),
+                (objective.source.is_none(), "data source"),
+            ],
+        );
     }
     for (name, objective) in &terms.compliance {
-        let anchor = [
-            &objective.metric.as_ref().map(|s| &s.origin),
-            &objective.target.as_ref().map(|s| &s.origin),
-            &objective.window.as_ref().map(|s| &s.origin),
-        ]
-        .into_iter()
-        .flatten()
-        .next()
-        .cloned();
-        let Some(anchor) = anchor else { continue };
-        for (missing, what) in [
-            (objective.metric.is_none(), "metric"),
-            (objective.target.is_none(), "target"),
-            (objective.window.is_none(), "window"),
-        ] {
-            if missing {
-                findings.warning(anchor, format!("compliance objective {name} has no {what}"));
-            }
-        }
+        let anchor = objective
+            .metric
+            .as_ref()
+            .map(|s| &s.origin)
+            .or(objective.target.as_ref().map(|s| &s.origin))
+            .or(objective.window.as_ref().map(|s| &s.origin));
+        missing_fields(
+            findings,
+            &format!("compliance objective {name}"),
+            anchor,
+            &[
+                (objective.metric.is_none(), "metric"),
+                (objective.target.is_none(), "target"),
+                (objective.window.is_none(), "window"),
+            ],
+        );
         if let Some(metric) = &objective.metric {
             let priority = objective.priority.as_ref();
             let exists = terms
@@ -720,6 +702,21 @@ fn lint_terms(terms: &Terms, service_calendar: Option<&Sourced<String>>, finding
     }
 }
 
+/// Warns, at `anchor` (the first field the objective does set), about each field it lacks.
+fn missing_fields(
+    findings: &mut Findings,
+    objective: &str,
+    anchor: Option<&Origin>,
+    fields: &[(bool, &str)],
+) {
+    let Some(anchor) = anchor else { return };
+    for (missing, what) in fields {
+        if *missing {
+            findings.warning(anchor, format!("{objective} has no {what}"));
+        }
+    }
+}
+
 fn objective_anchor_availability(objective: &AvailabilityObjective) -> Option<&Origin> {
     [
         objective.target.as_ref().map(|s| &s.origin),
@@ -740,7 +737,7 @@ fn effective_checks(
     findings: &mut Findings,
 ) {
     let terms = &effective.terms;
-    lint_terms(terms, effective.service_calendar.as_ref(), findings);
+    lint_terms(terms, findings);
     for ((metric, key), objective) in &terms.tickets {
         let Some(refs) = &objective.underpinned_by else { continue };
         let sla = effective.ticket(*metric, key).expect("the key comes from the map");
