@@ -32,7 +32,7 @@ pub use resolve::{
     Ambiguity, AppliedAgreement, EffectiveTerms, EffectiveTicketObjective, Query, ResolveError,
     resolve,
 };
-pub use value::{Money, Percent, ValueError};
+pub use value::{Money, Percent, ValueError, format_duration};
 
 /// The name of the built-in round-the-clock calendar, usable wherever a calendar is named.
 pub const ROUND_THE_CLOCK: &str = "24x7";
@@ -512,10 +512,16 @@ impl Agreement {
 // Terms: the inheritable part.
 
 /// A ticket metric.
+///
+/// The variants are in document order (`Metric::ALL`), which is also the order of `Ord`, so
+/// ticket objectives sort the way the reference lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Metric {
     /// First response.
     Response,
+    /// Next response: from a public customer comment to the next public agent comment, once
+    /// the first response has been given.
+    NextResponse,
     /// Resolution.
     Resolution,
     /// Periodic update while open.
@@ -525,21 +531,53 @@ pub enum Metric {
 }
 
 impl Metric {
-    /// Every metric.
-    pub const ALL: [Metric; 4] =
-        [Metric::Response, Metric::Resolution, Metric::Update, Metric::Request];
+    /// Every metric, in document order.
+    pub const ALL: [Metric; 5] = [
+        Metric::Response,
+        Metric::NextResponse,
+        Metric::Resolution,
+        Metric::Update,
+        Metric::Request,
+    ];
 
-    /// The word used in documents.
+    /// The word used in lists and references: `escalation[].objectives`,
+    /// `compliance[].metric` and the `METRIC` of `METRIC.KEY` (`next_response.P1`).
     pub fn as_str(self) -> &'static str {
         match self {
             Metric::Response => "response",
+            Metric::NextResponse => "next_response",
             Metric::Resolution => "resolution",
             Metric::Update => "update",
             Metric::Request => "request",
         }
     }
 
-    /// Parses the word used in documents.
+    /// The field under `objectives` that holds the metric's targets (`nextResponse`).
+    ///
+    /// Fields are camelCase like every key, while [`Metric::as_str`] is a value and uses
+    /// snake_case like the other words of the format (`new_cycle`, `force_majeure`).
+    pub fn field(self) -> &'static str {
+        match self {
+            Metric::Response => "response",
+            Metric::NextResponse => "nextResponse",
+            Metric::Resolution => "resolution",
+            Metric::Update => "update",
+            Metric::Request => "request",
+        }
+    }
+
+    /// The metric for people: `next response`, as in the label `P1 next response`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::Response => "response",
+            Metric::NextResponse => "next response",
+            Metric::Resolution => "resolution",
+            Metric::Update => "update",
+            Metric::Request => "request",
+        }
+    }
+
+    /// Parses the word used in lists and references.
     pub fn parse(text: &str) -> Option<Metric> {
         Metric::ALL.into_iter().find(|metric| metric.as_str() == text)
     }
@@ -652,7 +690,8 @@ pub struct ObjectiveRef {
     pub objective: Sourced<ObjectiveKey>,
 }
 
-/// A response, resolution, update or request target; every field may be inherited.
+/// A response, next response, resolution, update or request target; every field may be
+/// inherited.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TicketObjective {
     /// The target.
@@ -1060,5 +1099,33 @@ impl Catalog {
             }
             None => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Metric, ObjectiveKey};
+
+    #[test]
+    fn metrics_sort_in_document_order() {
+        let mut sorted = Metric::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Metric::ALL);
+    }
+
+    #[test]
+    fn next_response_is_a_field_in_camel_case_and_a_word_in_snake_case() {
+        let words: Vec<_> = Metric::ALL.map(Metric::as_str).into();
+        assert_eq!(words, ["response", "next_response", "resolution", "update", "request"]);
+        let fields: Vec<_> = Metric::ALL.map(Metric::field).into();
+        assert_eq!(fields, ["response", "nextResponse", "resolution", "update", "request"]);
+        for metric in Metric::ALL {
+            assert_eq!(Metric::parse(metric.as_str()), Some(metric));
+        }
+        assert_eq!(Metric::parse("nextResponse"), None);
+        assert_eq!(
+            ObjectiveKey::parse("next_response.P1"),
+            Some(ObjectiveKey::Ticket(Metric::NextResponse, "P1".to_owned()))
+        );
     }
 }

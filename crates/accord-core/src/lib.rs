@@ -10,6 +10,7 @@
 
 pub mod agreement;
 pub mod calendar;
+pub mod clock;
 pub mod lifecycle;
 pub mod maintenance;
 

@@ -871,23 +871,10 @@ fn statuses(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Vec<String>> {
 }
 
 fn objectives(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Terms> {
-    let fields = cx.fields(
-        node,
-        field,
-        &[
-            "calendar",
-            "hours",
-            "pauseOn",
-            "reopen",
-            "response",
-            "resolution",
-            "update",
-            "request",
-            "availability",
-            "latency",
-            "compliance",
-        ],
-    )?;
+    let mut known = vec!["calendar", "hours", "pauseOn", "reopen"];
+    known.extend(Metric::ALL.map(Metric::field));
+    known.extend(["availability", "latency", "compliance"]);
+    let fields = cx.fields(node, field, &known)?;
     let mut terms = Terms {
         calendar: fields.with(cx, "calendar", |cx, node, field| cx.name(node, field)),
         hours: fields.sourced(cx, "hours", |cx, node, field| cx.word(node, field, &HOURS)),
@@ -896,7 +883,7 @@ fn objectives(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Terms> {
         ..Terms::default()
     };
     for metric in Metric::ALL {
-        let Some((map, map_field)) = fields.get(metric.as_str()) else { continue };
+        let Some((map, map_field)) = fields.get(metric.field()) else { continue };
         for (key, value, key_field) in cx.entries(map, &map_field) {
             if let Some(objective) = ticket_objective(cx, value, &key_field, metric) {
                 terms.tickets.insert((metric, key.value), objective);
@@ -1004,7 +991,7 @@ fn underpinned_by(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Vec<Objec
                         cx.error(
                             node,
                             &field,
-                            format!("invalid objective {text:?}: expected METRIC.PRIORITY (response.P1, resolution.P2, update.P1, request.TYPE), availability.NAME or latency.NAME"),
+                            format!("invalid objective {text:?}: expected METRIC.PRIORITY (response.P1, next_response.P1, resolution.P2, update.P1, request.TYPE), availability.NAME or latency.NAME"),
                         );
                         None
                     }

@@ -7,6 +7,7 @@
 //!
 //! - [`document`]: YAML documents (`apiVersion: accord/v1`, `kind: Calendar`, ...).
 //! - [`ical`]: iCalendar (`.ics`) holiday files.
+//! - [`events`]: ticket events from helpdesks, as JSON Lines.
 //! - [`openslo`]: OpenSLO v1 documents, imported as Accord services and agreements.
 //! - [`bizbench`]: the business-time conformance workload's interchange format.
 
@@ -15,6 +16,7 @@
 pub mod bizbench;
 pub mod catalog;
 pub mod document;
+pub mod events;
 pub mod ical;
 pub mod openslo;
 mod tree;

@@ -256,6 +256,177 @@ fn a_customer_override_can_break_the_fit_of_a_corporate_underpinning() {
     );
 }
 
+/// A customer-level SLA that adds next response targets, one underpinned by the vendor.
+const ACME_NEXT_RESPONSE: &str = r#"
+apiVersion: accord/v1
+kind: Agreement
+metadata:
+  name: acme-sla
+spec:
+  type: sla
+  level: customer
+  parties:
+    provider: Northwind
+    customer: acme
+  term:
+    effectiveFrom: 2026-01-01
+    review:
+      next: 2027-01-15
+  objectives:
+    nextResponse:
+      P1:
+        target: 2h
+        underpinnedBy:
+          - agreement: vendor
+            objective: next_response.P1
+      P2: 1bd
+    compliance:
+      - name: p1-next-response
+        metric: next_response
+        priority: P1
+        target: 95
+        window: month
+"#;
+
+const VENDOR_NEXT_RESPONSE: &str = r#"
+apiVersion: accord/v1
+kind: Agreement
+metadata:
+  name: vendor
+spec:
+  type: uc
+  parties:
+    vendor: Hostico
+  term:
+    effectiveFrom: 2026-01-01
+    review:
+      next: 2027-01-15
+  objectives:
+    hours: calendar
+    response:
+      P1: 1h
+    nextResponse:
+      P1: 1h
+"#;
+
+#[test]
+fn next_response_targets_are_read_from_the_next_response_field() {
+    let loaded = load(&[
+        ("catalog.yaml", CATALOG),
+        ("vendor.yaml", VENDOR_NEXT_RESPONSE),
+        ("acme.yaml", ACME_NEXT_RESPONSE),
+    ])
+    .unwrap();
+    let query = Query {
+        customer: "acme",
+        service: "hosting",
+        region: None,
+        site: None,
+        on: date(2026, 11, 21),
+    };
+    let effective = agreement::resolve(&loaded.catalog, &query).unwrap();
+    let p1 = effective.ticket(Metric::NextResponse, "P1").unwrap();
+    let target = p1.target.unwrap();
+    assert_eq!(target.value.to_string(), "2h");
+    assert_eq!(
+        (target.origin.line, target.origin.field.as_str()),
+        (19, "spec.objectives.nextResponse.P1.target")
+    );
+    // The calendar comes from the corporate level, like any ticket objective's.
+    assert_eq!(p1.calendar.value, "office");
+    let p2 = effective.ticket(Metric::NextResponse, "P2").unwrap();
+    assert_eq!(p2.target.unwrap().value.to_string(), "1bd");
+    // The first response targets are a separate metric.
+    assert_eq!(
+        effective.ticket(Metric::Response, "P1").unwrap().target.unwrap().value.to_string(),
+        "30m"
+    );
+    let compliance = &effective.terms.compliance["p1-next-response"];
+    assert_eq!(compliance.metric.as_ref().map(|m| m.value), Some(Metric::NextResponse));
+
+    let described: String = agreement::describe_terms(&loaded.catalog.agreements["acme-sla"].terms)
+        .iter()
+        .map(|d| format!("{}: {}\n", d.label, d.value))
+        .collect();
+    expect![[r#"
+        P1 next response: 2h
+        P1 next response underpinned by: vendor next_response.P1
+        P2 next response: 1bd
+        compliance p1-next-response metric: next_response
+        compliance p1-next-response priority: P1
+        compliance p1-next-response target: 95%
+        compliance p1-next-response window: month
+    "#]]
+    .assert_eq(&described);
+}
+
+#[test]
+fn a_next_response_underpinning_is_fit_checked() {
+    let files = [
+        ("catalog.yaml", CATALOG),
+        ("vendor.yaml", VENDOR_NEXT_RESPONSE),
+        ("acme.yaml", ACME_NEXT_RESPONSE),
+    ];
+    assert_eq!(findings_without_warnings(&files), "");
+    let too_slow =
+        VENDOR_NEXT_RESPONSE.replace("nextResponse:\n      P1: 1h", "nextResponse:\n      P1: 5h");
+    let findings = findings_without_warnings(&[files[0], ("vendor.yaml", &too_slow), files[2]]);
+    expect![[r#"
+        acme.yaml:22:24: spec.objectives.nextResponse.P1.underpinnedBy[0].objective: vendor next_response.P1 (5h calendar hours on 24x7, vendor.yaml:19) does not fit inside next_response.P1 (2h business hours on office, acme.yaml:19): it can end 3h later (a clock started Mon 2026-11-23 09:00 CET is due Mon 2026-11-23 11:00 CET under the SLA and Mon 2026-11-23 14:00 CET under the underpinning agreement)
+    "#]].assert_eq(&findings);
+}
+
+#[test]
+fn lint_names_next_response_objectives_in_words() {
+    let no_target = ACME_NEXT_RESPONSE
+        .replace("      P2: 1bd\n", "      P2: {hours: calendar}\n")
+        .replace("priority: P1", "priority: P3");
+    let findings = findings(&[
+        ("catalog.yaml", CATALOG),
+        ("vendor.yaml", VENDOR_NEXT_RESPONSE),
+        ("acme.yaml", &no_target),
+    ]);
+    let acme: String =
+        findings.lines().filter(|l| l.starts_with("acme.yaml")).map(|l| format!("{l}\n")).collect();
+    expect![[r#"
+        acme.yaml:23:19: spec.objectives.nextResponse.P2.hours: warning: P2 next response has no target at any level: it cannot be measured
+        acme.yaml:26:17: spec.objectives.compliance[0].metric: warning: compliance objective p1-next-response counts P3 next response tickets, but no such target is set
+    "#]].assert_eq(&acme);
+}
+
+#[test]
+fn escalation_objectives_name_next_response_in_snake_case() {
+    let escalation = |objectives: &str| {
+        format!(
+            r#"
+apiVersion: accord/v1
+kind: Agreement
+metadata:
+  name: escalating
+spec:
+  type: ola
+  objectives:
+    nextResponse:
+      P1: 1h
+  escalation:
+    - objectives: {objectives}
+      at: 50%
+      notify: [desk-lead]
+"#
+        )
+    };
+    let loaded = load(&[("escalating.yaml", &escalation("[response, next_response]"))]).unwrap();
+    let steps = &loaded.catalog.agreements["escalating"].terms.escalation.as_ref().unwrap().value;
+    assert_eq!(steps[0].objectives, vec![Metric::Response, Metric::NextResponse]);
+    // The field name is not the word: lists use the same spelling as `next_response.P1`.
+    check_errors(
+        &[("escalating.yaml", &escalation("[nextResponse]"))],
+        expect![[
+            r#"escalating.yaml:12:20: spec.escalation[0].objectives[0]: unknown value "nextResponse": expected one of response, next_response, resolution, update, request"#
+        ]],
+    );
+}
+
 fn findings_without_warnings(files: &[(&str, &str)]) -> String {
     findings(files)
         .lines()
@@ -323,7 +494,7 @@ spec:
             broken.yaml:5:9: metadata.name: invalid name "Broken_Name": expected lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters
             broken.yaml:8:10: spec.level: unknown value "regional": expected one of corporate, customer, service
             broken.yaml:10:20: spec.term.effectiveFrom: invalid date "2026-13-01": expected YYYY-MM-DD
-            broken.yaml:12:5: spec.objectives.calender: unknown field "calender": expected one of calendar, hours, pauseOn, reopen, response, resolution, update, request, availability, latency, compliance
+            broken.yaml:12:5: spec.objectives.calender: unknown field "calender": expected one of calendar, hours, pauseOn, reopen, response, nextResponse, resolution, update, request, availability, latency, compliance
             broken.yaml:14:11: spec.objectives.response.P1: invalid duration "30 minutes": expected a positive duration such as 30m, 4h, 1h30m or 90s (no days: write 24h, or 1bd for a business day)
             broken.yaml:15:11: spec.objectives.response.P2: invalid duration "1d": expected a positive duration such as 30m, 4h, 1h30m or 90s (no days: write 24h, or 1bd for a business day)
             broken.yaml:18:17: spec.objectives.availability[0].target: invalid percentage "101": expected a number from 0 to 100 with at most 6 decimals, such as 99.9 or 99.95%

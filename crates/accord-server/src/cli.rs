@@ -111,6 +111,71 @@ pub enum Command {
     /// Converts documents from other formats into Accord documents.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Replays ticket events (JSON Lines) and prints every clock as of an instant.
+    Replay {
+        /// The agreements: a YAML file or a directory of them.
+        #[arg(long, value_name = "PATH")]
+        agreements: PathBuf,
+        /// The events, one JSON object per line (docs/events.md).
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        /// The instant to read the clocks at, with a UTC offset (default: the last event's).
+        #[arg(long, value_name = "INSTANT")]
+        at: Option<String>,
+        /// How to print.
+        #[arg(long, value_enum, default_value = "table")]
+        format: crate::clock_cmd::Format,
+        /// Only the counts by state and the compliance objectives.
+        #[arg(long)]
+        summary: bool,
+        /// Prints the time spent parsing and in the engine on stderr.
+        #[arg(long)]
+        stats: bool,
+    },
+    /// Ticket clocks: explanations and generated histories.
+    #[command(subcommand)]
+    Clock(ClockCommand),
+}
+
+/// `accord clock ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClockCommand {
+    /// A ticket's clocks as a timeline: each span, whether it counted and why not.
+    Explain {
+        /// The ticket's id.
+        ticket: String,
+        /// The agreements: a YAML file or a directory of them.
+        #[arg(long, value_name = "PATH")]
+        agreements: PathBuf,
+        /// The events, one JSON object per line.
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        /// The instant to explain the clocks at (default: the last event's).
+        #[arg(long, value_name = "INSTANT")]
+        at: Option<String>,
+    },
+    /// Writes a realistic generated ticket history (JSON Lines) for the agreements' customers
+    /// and services: for benchmarks and demonstrations.
+    Generate {
+        /// The agreements: a YAML file or a directory of them.
+        #[arg(long, value_name = "PATH")]
+        agreements: PathBuf,
+        /// How many tickets.
+        #[arg(long, default_value_t = 1000)]
+        tickets: usize,
+        /// The random seed: the same seed gives the same history.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The first day tickets are created on (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", default_value = "2026-09-01")]
+        from: String,
+        /// Over how many days tickets are created.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Write here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 /// `accord import ...`.

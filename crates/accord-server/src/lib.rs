@@ -7,6 +7,7 @@
 pub mod agreement_cmd;
 pub mod calendar_cmd;
 pub mod cli;
+pub mod clock_cmd;
 pub mod output;
 pub mod revision_cmd;
 
@@ -54,5 +55,33 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Import(cli::ImportCommand::Openslo { file, output }) => {
             agreement_cmd::import_openslo(&file, output.as_deref())
         }
+        cli::Command::Replay { agreements, events, at, format, summary, stats } => {
+            clock_cmd::replay(&clock_cmd::ReplayArgs {
+                agreements: &agreements,
+                events: &events,
+                at: at.as_deref(),
+                format,
+                summary,
+                stats,
+            })
+        }
+        cli::Command::Clock(cli::ClockCommand::Explain { ticket, agreements, events, at }) => {
+            clock_cmd::explain(&ticket, &agreements, &events, at.as_deref())
+        }
+        cli::Command::Clock(cli::ClockCommand::Generate {
+            agreements,
+            tickets,
+            seed,
+            from,
+            days,
+            output,
+        }) => clock_cmd::generate_history(&clock_cmd::GenerateArgs {
+            agreements: &agreements,
+            tickets,
+            seed,
+            from: &from,
+            days,
+            output: output.as_deref(),
+        }),
     }
 }

@@ -14,10 +14,12 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
 use super::AvailabilityMethod;
+use super::diff::ticket_label;
 use super::resolve::{Query, ResolveError, covers, resolve};
 use super::{
     Agreement, AgreementType, AvailabilityObjective, Catalog, EffectiveTicketObjective, Level,
-    ObjectiveKey, ObjectiveRef, Origin, Percent, Sourced, Terms, Window, value::format_duration,
+    Metric, ObjectiveKey, ObjectiveRef, Origin, Percent, Sourced, Terms, Window,
+    value::format_duration,
 };
 
 /// How bad a finding is.
@@ -623,7 +625,10 @@ fn lint_terms(terms: &Terms, findings: &mut Findings) {
         {
             findings.warning(
                 anchor,
-                format!("{metric} {key} has no target at any level: it cannot be measured"),
+                format!(
+                    "{} has no target at any level: it cannot be measured",
+                    ticket_label(*metric, key)
+                ),
             );
         }
     }
@@ -686,12 +691,14 @@ fn lint_terms(terms: &Terms, findings: &mut Findings) {
                 .keys()
                 .any(|(m, key)| *m == metric.value && priority.is_none_or(|p| &p.value == key));
             if !exists {
+                let counted = match priority {
+                    Some(priority) => ticket_label(metric.value, &priority.value),
+                    None => metric.value.label().to_owned(),
+                };
                 findings.warning(
                     &metric.origin,
                     format!(
-                        "compliance objective {name} counts {}{} tickets, but no such target is set",
-                        metric.value,
-                        priority.map(|p| format!(" {}", p.value)).unwrap_or_default()
+                        "compliance objective {name} counts {counted} tickets, but no such target is set"
                     ),
                 );
             }
@@ -746,7 +753,10 @@ fn effective_checks(
             let ObjectiveKey::Ticket(other_metric, other_key) = &reference.objective.value else {
                 findings.error(
                     &reference.objective.origin,
-                    format!("{metric}.{key} is a ticket objective: it can only be underpinned by ticket objectives (response, resolution, update, request)"),
+                    format!(
+                        "{metric}.{key} is a ticket objective: it can only be underpinned by ticket objectives ({})",
+                        Metric::ALL.map(Metric::as_str).join(", ")
+                    ),
                 );
                 continue;
             };

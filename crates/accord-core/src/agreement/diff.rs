@@ -312,11 +312,11 @@ pub fn describe_terms(terms: &Terms) -> Vec<Described> {
     out
 }
 
-/// `P1 resolution`, `request new-user-account`.
+/// `P1 resolution`, `P1 next response`, `request new-user-account`.
 pub fn ticket_label(metric: Metric, key: &str) -> String {
     match metric {
         Metric::Request => format!("request {key}"),
-        _ => format!("{key} {metric}"),
+        _ => format!("{key} {}", metric.label()),
     }
 }
 

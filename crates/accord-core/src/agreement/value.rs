@@ -143,7 +143,7 @@ impl fmt::Display for Money {
 }
 
 /// Writes a duration the way documents do: `4h`, `1h30m`, `90s`, `0s`.
-pub(crate) fn format_duration(duration: SignedDuration) -> String {
+pub fn format_duration(duration: SignedDuration) -> String {
     let mut seconds = duration.as_secs();
     let mut text = String::new();
     if seconds < 0 {

@@ -74,7 +74,7 @@ fn a_broken_copy_of_the_examples_fails_with_precise_messages() {
             "catalog/customers.yaml:{zone_line}:13: spec.timeZone: unknown time zone \"Europe/Munich\": expected an IANA name such as Europe/Berlin"
         ),
         format!(
-            "agreements/corporate-sla.yaml:{typo_line}:5: spec.objectives.pausOn: unknown field \"pausOn\": expected one of calendar, hours, pauseOn, reopen, response, resolution, update, request, availability, latency, compliance"
+            "agreements/corporate-sla.yaml:{typo_line}:5: spec.objectives.pausOn: unknown field \"pausOn\": expected one of calendar, hours, pauseOn, reopen, response, nextResponse, resolution, update, request, availability, latency, compliance"
         ),
         "error: ".to_owned(),
     ] {

@@ -1,0 +1,294 @@
+//! The terms a ticket's clocks run on: for one customer, service and site, the effective
+//! ticket objectives with their calendars and escalation ladders, resolved once from the
+//! agreement revisions in force when the ticket's clocks started, and kept by the ticket.
+//!
+//! Separate from the engine because where terms come from differs by caller: the documents on
+//! disk ([`CatalogTerms`]), or the store's revisions over time (in the server).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::agreement::{
+    Catalog, ComplianceObjective, EffectiveTicketObjective, EscalationStep, Metric, Query,
+    ROUND_THE_CLOCK, ReopenRule, Target, Threshold, resolve,
+};
+use crate::calendar::BusinessCalendar;
+
+/// Whose terms a ticket needs.
+#[derive(Clone, Copy, Debug)]
+pub struct Who<'a> {
+    /// The customer.
+    pub customer: &'a str,
+    /// The service.
+    pub service: &'a str,
+    /// The customer's site, when the ticket names one.
+    pub site: Option<&'a str>,
+    /// The customer's region, when the ticket names one.
+    pub region: Option<&'a str>,
+}
+
+/// Where tickets get their terms from.
+pub trait TermsSource {
+    /// The terms for `who` from the agreement revisions in force at `at`.
+    ///
+    /// # Errors
+    ///
+    /// A message saying why there are none (unknown customer, no SLA in force...).
+    fn terms(&mut self, who: &Who<'_>, at: Timestamp) -> Result<Arc<PinnedTerms>, String>;
+}
+
+/// One agreement revision that took part in a ticket's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevisionRef {
+    /// The agreement's name.
+    pub agreement: String,
+    /// Its revision, as the source names it (`r3`, or a content hash for files).
+    pub revision: String,
+}
+
+/// An escalation rung as it applies to one objective.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rung {
+    /// The step as written.
+    pub step: EscalationStep,
+    /// Its position in the effective ladder: the rung's identity within a cycle.
+    pub idx: usize,
+}
+
+impl Rung {
+    /// The business time elapsed at which the rung fires on a clock with `target`.
+    pub fn threshold(&self, target: SignedDuration) -> SignedDuration {
+        match self.step.at {
+            Threshold::Share(share) => share.of(target),
+            Threshold::Before(left) => (target - left).max(SignedDuration::ZERO),
+        }
+    }
+
+    /// `75%` or `30m before`.
+    pub fn label(&self) -> String {
+        self.step.at.to_string()
+    }
+}
+
+/// A ticket objective ready to run: every inherited value filled in and the calendar built.
+#[derive(Clone, Debug)]
+pub struct Objective {
+    /// The metric.
+    pub metric: Metric,
+    /// The priority, or the request type for `request`.
+    pub key: Arc<str>,
+    /// The objective with its origins, for explanations.
+    pub effective: EffectiveTicketObjective,
+    /// The target.
+    pub target: Target,
+    /// The calendar time counts in.
+    pub calendar: BusinessCalendar,
+    /// Statuses that pause the clock.
+    pub pause_on: Vec<Arc<str>>,
+    /// What a reopen does.
+    pub reopen: ReopenRule,
+    /// The escalation rungs for this metric and key, in ladder order.
+    pub ladder: Vec<Rung>,
+}
+
+impl Objective {
+    /// Whether `status` pauses the clock.
+    pub fn pauses(&self, status: &str) -> bool {
+        self.pause_on.iter().any(|paused| &**paused == status)
+    }
+
+    /// The calendar's name.
+    pub fn calendar_name(&self) -> &str {
+        &self.effective.calendar.value
+    }
+
+    /// The target as business time for a cycle starting at `start`: a duration as it is, `N`
+    /// business days as the business time from `start` to the close of the N-th open day.
+    /// `None` when the deadline lies beyond the calendar's horizon.
+    pub fn business_target(&self, start: Timestamp) -> Option<SignedDuration> {
+        match self.target {
+            Target::Duration(duration) => Some(duration),
+            Target::BusinessDays(_) => {
+                let due = self.effective.due(&self.calendar, start).ok()??;
+                self.calendar.elapsed(start, due).ok()
+            }
+        }
+    }
+}
+
+/// The terms a ticket keeps: its objectives from the revisions in force when its clocks
+/// started.
+#[derive(Debug)]
+pub struct PinnedTerms {
+    /// The customer.
+    pub customer: String,
+    /// The service.
+    pub service: String,
+    /// The region the terms were resolved for.
+    pub region: Option<String>,
+    /// The agreement revisions merged, least specific first.
+    pub revisions: Vec<RevisionRef>,
+    /// The instant whose revisions these are.
+    pub pinned_at: Timestamp,
+    /// The customer's time zone (compliance periods).
+    pub zone: TimeZone,
+    /// Ticket objectives by metric and key; only those with a target.
+    pub objectives: HashMap<(Metric, Arc<str>), Arc<Objective>>,
+    /// Compliance objectives by name.
+    pub compliance: BTreeMap<String, ComplianceObjective>,
+}
+
+impl PinnedTerms {
+    /// The objective for `metric` and `key`.
+    pub fn objective(&self, metric: Metric, key: &str) -> Option<&Arc<Objective>> {
+        // A borrowed key cannot look up an `(Metric, Arc<str>)` tuple, so scan the handful of
+        // objectives; terms hold a few dozen at most.
+        self.objectives.iter().find(|((m, k), _)| *m == metric && &**k == key).map(|(_, o)| o)
+    }
+
+    /// `acme-sla r3, corporate-sla r1`: the revisions, most specific first.
+    pub fn revision_label(&self) -> String {
+        let labels: Vec<String> = self
+            .revisions
+            .iter()
+            .rev()
+            .map(|revision| format!("{} {}", revision.agreement, revision.revision))
+            .collect();
+        labels.join(", ")
+    }
+}
+
+/// Terms from one catalog of documents, the same at every instant (the agreements' own term
+/// dates still apply).
+#[derive(Debug)]
+pub struct CatalogTerms {
+    catalog: Catalog,
+    revisions: BTreeMap<String, String>,
+    calendars: HashMap<String, BusinessCalendar>,
+    cache: HashMap<CacheKey, Result<Arc<PinnedTerms>, String>>,
+}
+
+type CacheKey = (String, String, Option<String>, Option<String>, Date);
+
+impl CatalogTerms {
+    /// Terms from `catalog`; `revisions` names each agreement's revision (missing ones read
+    /// `current`).
+    pub fn new(catalog: Catalog, revisions: BTreeMap<String, String>) -> CatalogTerms {
+        let mut calendars: HashMap<String, BusinessCalendar> = catalog
+            .calendars
+            .iter()
+            .map(|(name, doc)| (name.clone(), doc.calendar.clone()))
+            .collect();
+        calendars
+            .entry(ROUND_THE_CLOCK.to_owned())
+            .or_insert_with(|| BusinessCalendar::always_open(TimeZone::UTC));
+        CatalogTerms { catalog, revisions, calendars, cache: HashMap::new() }
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+}
+
+impl TermsSource for CatalogTerms {
+    fn terms(&mut self, who: &Who<'_>, at: Timestamp) -> Result<Arc<PinnedTerms>, String> {
+        let zone = self
+            .catalog
+            .customers
+            .get(who.customer)
+            .map_or(TimeZone::UTC, |customer| customer.time_zone.clone());
+        let on = at.to_zoned(zone.clone()).date();
+        let key: CacheKey = (
+            who.customer.to_owned(),
+            who.service.to_owned(),
+            who.site.map(str::to_owned),
+            who.region.map(str::to_owned),
+            on,
+        );
+        if let Some(cached) = self.cache.get(&key) {
+            return cached.clone();
+        }
+        let pinned = pin(&self.catalog, &self.calendars, &self.revisions, who, at, on, zone);
+        self.cache.insert(key, pinned.clone());
+        pinned
+    }
+}
+
+/// Resolves and builds the terms for `who` on `on`.
+pub fn pin(
+    catalog: &Catalog,
+    calendars: &HashMap<String, BusinessCalendar>,
+    revisions: &BTreeMap<String, String>,
+    who: &Who<'_>,
+    at: Timestamp,
+    on: Date,
+    zone: TimeZone,
+) -> Result<Arc<PinnedTerms>, String> {
+    let query = Query {
+        customer: who.customer,
+        service: who.service,
+        region: who.region,
+        site: who.site,
+        on,
+    };
+    let effective = resolve(catalog, &query).map_err(|error| error.to_string())?;
+    let ladder = effective.terms.escalation.as_ref().map(|steps| steps.value.as_slice());
+    let mut objectives = HashMap::new();
+    for (metric, key) in effective.terms.tickets.keys() {
+        let Some(resolved) = effective.ticket(*metric, key) else { continue };
+        let Some(target) = resolved.target.as_ref().map(|target| target.value) else { continue };
+        let Some(calendar) = calendars.get(&resolved.calendar.value) else {
+            return Err(format!(
+                "{} {key}: unknown calendar {}",
+                metric.as_str(),
+                resolved.calendar.value
+            ));
+        };
+        let rungs = ladder
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .filter(|(_, step)| {
+                (step.objectives.is_empty() || step.objectives.contains(metric))
+                    && (step.priorities.is_empty() || step.priorities.iter().any(|p| p == key))
+            })
+            .map(|(idx, step)| Rung { step: step.clone(), idx })
+            .collect();
+        let objective = Objective {
+            metric: *metric,
+            key: Arc::from(key.as_str()),
+            target,
+            calendar: calendar.clone(),
+            pause_on: resolved.pause_on.value.iter().map(|s| Arc::from(s.as_str())).collect(),
+            reopen: resolved.reopen.value,
+            ladder: rungs,
+            effective: resolved,
+        };
+        objectives.insert((*metric, Arc::from(key.as_str())), Arc::new(objective));
+    }
+    Ok(Arc::new(PinnedTerms {
+        customer: effective.customer.clone(),
+        service: effective.service.clone(),
+        region: effective.region.clone(),
+        revisions: effective
+            .applied
+            .iter()
+            .map(|applied| RevisionRef {
+                agreement: applied.name.clone(),
+                revision: revisions
+                    .get(&applied.name)
+                    .cloned()
+                    .unwrap_or_else(|| "current".to_owned()),
+            })
+            .collect(),
+        pinned_at: at,
+        zone,
+        objectives,
+        compliance: effective.terms.compliance.clone(),
+    }))
+}

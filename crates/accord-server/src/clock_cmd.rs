@@ -1,0 +1,539 @@
+//! `accord replay`, `accord clock explain` and `accord clock generate`: ticket clocks from a
+//! file of events, over agreements in files.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use accord_core::agreement::{Kind, Query, format_duration, resolve};
+use accord_core::clock::compliance::{ComplianceRow, compliance};
+use accord_core::clock::explain::{SpanKind, timeline};
+use accord_core::clock::synth::{SynthCustomer, SynthSpec, generate};
+use accord_core::clock::{Applied, CatalogTerms, ClockView, Engine, TicketEvent, TicketState};
+use accord_format::events::{EventRecord, parse_events, write_jsonl};
+use anyhow::{Context, bail};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use crate::agreement_cmd;
+use crate::output;
+
+/// How `replay` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per clock.
+    Table,
+    /// One object per ticket.
+    Json,
+}
+
+/// What `replay` is asked.
+#[derive(Debug)]
+pub struct ReplayArgs<'a> {
+    /// Agreements.
+    pub agreements: &'a Path,
+    /// Events (JSON Lines).
+    pub events: &'a Path,
+    /// The instant (default: the last event's).
+    pub at: Option<&'a str>,
+    /// Output format.
+    pub format: Format,
+    /// Only counts and compliance.
+    pub summary: bool,
+    /// Timings on stderr.
+    pub stats: bool,
+}
+
+/// The engine after replaying a file, and the instant it is read at.
+struct Replayed {
+    engine: Engine<CatalogTerms>,
+    as_of: Timestamp,
+    n_events: usize,
+    n_duplicates: usize,
+    engine_time: std::time::Duration,
+    parse_time: std::time::Duration,
+}
+
+fn parse_instant(flag: &str, text: &str) -> anyhow::Result<Timestamp> {
+    text.parse::<Timestamp>().with_context(|| {
+        format!("{flag} {text:?}: expected an instant with a UTC offset, such as 2026-11-02T17:00:00+01:00")
+    })
+}
+
+/// Loads agreements and events and applies every event up to `at`.
+fn replay_files(agreements: &Path, events: &Path, at: Option<&str>) -> anyhow::Result<Replayed> {
+    let at = at.map(|text| parse_instant("--at", text)).transpose()?;
+    let loaded = agreement_cmd::load(agreements)?;
+    let revisions: BTreeMap<String, String> = loaded
+        .documents
+        .iter()
+        .filter(|document| document.kind == Kind::Agreement)
+        .map(|document| {
+            let short = document.content_hash.get(..12).unwrap_or(&document.content_hash);
+            (document.name.clone(), format!("sha256:{short}"))
+        })
+        .collect();
+    let text = std::fs::read_to_string(events)
+        .with_context(|| format!("reading events {}", events.display()))?;
+    let started = Instant::now();
+    let parsed = parse_events(&events.display().to_string(), &text);
+    let parse_time = started.elapsed();
+    if !parsed.errors.is_empty() {
+        let n_errors = parsed.errors.len();
+        output::lines(
+            parsed.errors.iter().take(100).map(|error| format!("{error}")).collect::<Vec<_>>(),
+        );
+        bail!(
+            "{} has {n_errors} malformed event{}; nothing was replayed",
+            events.display(),
+            if n_errors == 1 { "" } else { "s" }
+        );
+    }
+    drop(text);
+    let as_of = match at {
+        Some(at) => at,
+        None => parsed
+            .records
+            .iter()
+            .map(|record| record.event.at)
+            .max()
+            .context("the events file holds no events: give --at")?,
+    };
+    let mut engine = Engine::new(CatalogTerms::new(loaded.catalog, revisions));
+    let started = Instant::now();
+    let mut n_events = 0;
+    let mut n_duplicates = parsed.duplicates;
+    for EventRecord { event, line, .. } in parsed.records {
+        if event.at > as_of {
+            continue;
+        }
+        n_events += 1;
+        match engine.apply(event) {
+            Applied::Duplicate => n_duplicates += 1,
+            Applied::Rejected(why) => bail!("{}:{line}: at: {why}", events.display()),
+            Applied::Folded | Applied::Refolded => {}
+        }
+    }
+    let engine_time = started.elapsed();
+    Ok(Replayed { engine, as_of, n_events, n_duplicates, engine_time, parse_time })
+}
+
+/// `accord replay`.
+pub fn replay(args: &ReplayArgs<'_>) -> anyhow::Result<ExitCode> {
+    let replayed = replay_files(args.agreements, args.events, args.at)?;
+    let mut tickets: Vec<_> = replayed.engine.tickets().collect();
+    tickets.sort_by(|a, b| a.id.cmp(&b.id));
+    let as_of = replayed.as_of;
+    if args.stats {
+        let seconds = replayed.engine_time.as_secs_f64();
+        output::note(&format!(
+            "events: {} applied ({} duplicates) to {} tickets; parse {:.3} s; engine {:.3} s, {:.0} events/s, {:.0} ns/event",
+            replayed.n_events,
+            replayed.n_duplicates,
+            tickets.len(),
+            replayed.parse_time.as_secs_f64(),
+            seconds,
+            replayed.n_events as f64 / seconds.max(1e-9),
+            seconds * 1e9 / (replayed.n_events.max(1) as f64),
+        ));
+    }
+    let rows = compliance(tickets.iter().map(|ticket| &ticket.state), as_of);
+    match args.format {
+        Format::Json => {
+            let json = json!({
+                "asOf": as_of.to_string(),
+                "tickets": if args.summary { Vec::new() } else {
+                    tickets.iter().map(|ticket| ticket_json(&ticket.id, &ticket.state, as_of)).collect()
+                },
+                "summary": summary_json(&tickets, as_of),
+                "compliance": rows.iter().map(compliance_json).collect::<Vec<_>>(),
+            });
+            output::text(&serde_json::to_string_pretty(&json)?);
+        }
+        Format::Table => {
+            let mut lines = Vec::new();
+            lines.push(format!("clocks as of {as_of}"));
+            if !args.summary {
+                lines.push(
+                    "TICKET\tCLOCK\tKEY\tSTATE\tELAPSED\tTARGET\tPAUSED\tCYCLES\tWHEN\tREVISION"
+                        .to_owned(),
+                );
+                for ticket in &tickets {
+                    for problem in &ticket.state.problems {
+                        lines.push(format!("{}\t-\t-\tproblem\t{problem}", ticket.id));
+                    }
+                    let revision = ticket
+                        .state
+                        .terms
+                        .as_ref()
+                        .map(|terms| terms.revision_label())
+                        .unwrap_or_default();
+                    for view in ticket.state.views(as_of) {
+                        lines.push(table_row(&ticket.id, &view, &revision));
+                    }
+                }
+            }
+            lines.push(String::new());
+            lines.extend(summary_lines(&tickets, as_of));
+            if !rows.is_empty() {
+                lines.push(String::new());
+                lines.push("compliance".to_owned());
+                for row in &rows {
+                    lines.push(format!(
+                        "  {} {} {} {}: {}/{} met, {} ({})",
+                        row.customer,
+                        row.service,
+                        row.objective,
+                        row.period,
+                        row.n_met,
+                        row.n_tickets,
+                        row.summary(),
+                        if row.is_met() { "met" } else { "missed" }
+                    ));
+                }
+            }
+            output::lines(lines);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(at: Timestamp, zone: &TimeZone) -> String {
+    at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+fn table_row(ticket: &str, view: &ClockView, revision: &str) -> String {
+    let cycle = &view.cycle;
+    let zone = cycle.objective.calendar.zone();
+    let when = match (cycle.stop, view.deadline) {
+        (Some((at, reason)), _) => format!("{} {}", reason.as_str(), show(at, zone)),
+        (None, Some(deadline)) if cycle.breached_at.is_some() => {
+            format!("breached {}", show(deadline, zone))
+        }
+        (None, Some(deadline)) => format!("due {}", show(deadline, zone)),
+        (None, None) => match &cycle.paused_by {
+            Some(status) => format!("paused by {status}"),
+            None => String::new(),
+        },
+    };
+    let state = match &view.stage {
+        Some(stage) if view.state == accord_core::clock::ClockState::AtRisk => {
+            format!("at_risk({stage})")
+        }
+        _ => view.state.as_str().to_owned(),
+    };
+    format!(
+        "{ticket}\t{}\t{}\t{state}\t{}\t{}\t{}\t{}\t{when}\t{revision}",
+        view.metric.as_str(),
+        cycle.objective.key,
+        format_duration(cycle.elapsed),
+        format_duration(cycle.target),
+        format_duration(view.total_paused),
+        view.n_cycles,
+    )
+}
+
+fn summary_counts(
+    tickets: &[&accord_core::clock::Ticket],
+    as_of: Timestamp,
+) -> BTreeMap<(String, &'static str), usize> {
+    let mut counts: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
+    for ticket in tickets {
+        for view in ticket.state.views(as_of) {
+            *counts.entry((view.metric.as_str().to_owned(), view.state.as_str())).or_default() += 1;
+        }
+    }
+    counts
+}
+
+fn summary_lines(tickets: &[&accord_core::clock::Ticket], as_of: Timestamp) -> Vec<String> {
+    let n_problems = tickets.iter().filter(|ticket| !ticket.state.problems.is_empty()).count();
+    let mut lines = vec![format!("{} tickets, {n_problems} with problems", tickets.len())];
+    let counts = summary_counts(tickets, as_of);
+    let mut metrics: Vec<&String> = counts.keys().map(|(metric, _)| metric).collect();
+    metrics.dedup();
+    for metric in metrics {
+        let states: Vec<String> = counts
+            .iter()
+            .filter(|((m, _), _)| m == metric)
+            .map(|((_, state), n)| format!("{n} {state}"))
+            .collect();
+        lines.push(format!("  {metric}: {}", states.join(", ")));
+    }
+    lines
+}
+
+fn summary_json(tickets: &[&accord_core::clock::Ticket], as_of: Timestamp) -> Value {
+    let mut json = serde_json::Map::new();
+    for ((metric, state), n) in summary_counts(tickets, as_of) {
+        let entry = json.entry(metric).or_insert_with(|| json!({}));
+        entry[state] = json!(n);
+    }
+    Value::Object(json)
+}
+
+fn compliance_json(row: &ComplianceRow) -> Value {
+    json!({
+        "customer": row.customer,
+        "service": row.service,
+        "objective": row.objective,
+        "period": row.period,
+        "target": row.target.to_string(),
+        "tickets": row.n_tickets,
+        "met": row.n_met,
+        "missesAllowed": row.n_allowed,
+        "missesUsed": row.n_missed(),
+        "ok": row.is_met(),
+    })
+}
+
+fn duration_json(duration: SignedDuration) -> Value {
+    json!(duration.as_secs())
+}
+
+fn ticket_json(id: &str, state: &TicketState, as_of: Timestamp) -> Value {
+    let clocks: Vec<Value> = state
+        .views(as_of)
+        .iter()
+        .map(|view| {
+            let cycle = &view.cycle;
+            json!({
+                "metric": view.metric.as_str(),
+                "key": &*cycle.objective.key,
+                "state": view.state.as_str(),
+                "stage": view.stage,
+                "target": cycle.objective.target.to_string(),
+                "targetSeconds": duration_json(cycle.target),
+                "calendar": cycle.objective.calendar_name(),
+                "elapsedSeconds": duration_json(cycle.elapsed),
+                "remainingSeconds": duration_json(cycle.remaining()),
+                "pausedSeconds": duration_json(view.total_paused),
+                "pausedBy": cycle.paused_by.as_deref(),
+                "cycles": view.n_cycles,
+                "breachedCycles": view.n_breached,
+                "started": cycle.start.to_string(),
+                "deadline": view.deadline.map(|at| at.to_string()),
+                "breachedAt": cycle.breached_at.map(|at| at.to_string()),
+                "stopped": cycle.stop.map(|(at, _)| at.to_string()),
+                "stopReason": cycle.stop.map(|(_, reason)| reason.as_str()),
+                "escalations": cycle.fired.iter().map(|fired| json!({
+                    "at": fired.at.to_string(), "threshold": fired.label, "notify": fired.notify,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "ticket": id,
+        "customer": state.customer.as_deref(),
+        "service": state.service.as_deref(),
+        "priority": state.priority.as_deref(),
+        "status": state.status.as_deref(),
+        "revisions": state.terms.as_ref().map(|terms| terms.revisions.iter().map(|revision| json!({
+            "agreement": revision.agreement, "revision": revision.revision,
+        })).collect::<Vec<_>>()),
+        "termsPinnedAt": state.terms.as_ref().map(|terms| terms.pinned_at.to_string()),
+        "nextChange": state.next_change(as_of).map(|at| at.to_string()),
+        "problems": state.problems,
+        "clocks": clocks,
+    })
+}
+
+/// `accord clock explain TICKET`.
+pub fn explain(
+    ticket_id: &str,
+    agreements: &Path,
+    events: &Path,
+    at: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let replayed = replay_files(agreements, events, at)?;
+    let as_of = replayed.as_of;
+    let Some(ticket) = replayed.engine.ticket(ticket_id) else {
+        bail!("no ticket {ticket_id:?} in {}", events.display());
+    };
+    let state = &ticket.state;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "ticket {} as of {as_of}: customer {}, service {}, priority {}, status {}",
+        ticket.id,
+        state.customer.as_deref().unwrap_or("-"),
+        state.service.as_deref().unwrap_or("-"),
+        state.priority.as_deref().unwrap_or("-"),
+        state.status.as_deref().unwrap_or("-"),
+    );
+    match &state.terms {
+        Some(terms) => {
+            let _ = writeln!(
+                out,
+                "terms: {} (the revisions in force at {}, kept for the ticket's life)",
+                terms.revision_label(),
+                terms.pinned_at
+            );
+        }
+        None => {
+            let _ = writeln!(out, "terms: none");
+        }
+    }
+    for problem in &state.problems {
+        let _ = writeln!(out, "problem: {problem}");
+    }
+    for clock in &state.clocks {
+        let Some(first) = clock.cycles.first() else { continue };
+        let objective = &clock.cycles.last().unwrap_or(first).objective;
+        let effective = &objective.effective;
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{} {}: target {} ({}), {} hours on calendar {} ({}), pauses on [{}] ({}), reopen {}",
+            clock.metric.as_str(),
+            objective.key,
+            objective.target,
+            effective.target.as_ref().map_or_else(String::new, |target| target.origin.to_string()),
+            effective.hours.value.as_str(),
+            objective.calendar_name(),
+            effective.calendar.origin,
+            effective.pause_on.value.join(", "),
+            effective.pause_on.origin,
+            effective.reopen.value.as_str(),
+        );
+        for (cycle_idx, cycle_timeline) in timeline(state, clock, as_of).iter().enumerate() {
+            let cycle = &cycle_timeline.cycle;
+            let zone = cycle.objective.calendar.zone();
+            let _ = writeln!(
+                out,
+                "  cycle {}: {}, elapsed {} of {}, paused {}",
+                cycle_idx + 1,
+                cycle.state().as_str(),
+                format_duration(cycle.elapsed),
+                format_duration(cycle.target),
+                format_duration(cycle.paused),
+            );
+            for span in &cycle_timeline.spans {
+                let why = match &span.kind {
+                    SpanKind::Counted => "counted".to_owned(),
+                    SpanKind::Closed => "not counted: closed hours".to_owned(),
+                    SpanKind::Holiday(name) => format!("not counted: holiday {name}"),
+                    SpanKind::Paused(status) => format!("not counted: paused by status {status}"),
+                    SpanKind::BeforeStart => "not counted: before the cycle started".to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "    {} - {}  {:>8}  {why} (elapsed {})",
+                    show(span.from, zone),
+                    show(span.to, zone),
+                    format_duration(span.to.duration_since(span.from)),
+                    format_duration(span.elapsed),
+                );
+            }
+            for mark in &cycle_timeline.marks {
+                let _ = writeln!(out, "    at {}: {}", show(mark.at, zone), mark.what);
+            }
+            if cycle.stop.is_none()
+                && let Some(deadline) = cycle.deadline()
+            {
+                let _ = writeln!(out, "    due {}", show(deadline, zone));
+            }
+        }
+    }
+    if let Some(next) = state.next_change(as_of) {
+        let _ = writeln!(out, "\nnext change: {next}");
+    }
+    output::text(&out);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `clock generate` is asked.
+#[derive(Debug)]
+pub struct GenerateArgs<'a> {
+    /// Agreements: customers, services and request types come from them.
+    pub agreements: &'a Path,
+    /// How many tickets.
+    pub tickets: usize,
+    /// The seed.
+    pub seed: u64,
+    /// The first day.
+    pub from: &'a str,
+    /// Over how many days.
+    pub days: u32,
+    /// Where to write (default: stdout).
+    pub output: Option<&'a Path>,
+}
+
+/// `accord clock generate`.
+pub fn generate_history(args: &GenerateArgs<'_>) -> anyhow::Result<ExitCode> {
+    let loaded = agreement_cmd::load(args.agreements)?;
+    let catalog = &loaded.catalog;
+    let from = agreement_cmd::parse_date("--from", args.from)?;
+    let start =
+        from.to_zoned(TimeZone::UTC).context("--from: outside the supported range")?.timestamp();
+    // Each customer opens tickets on the services an SLA covers for it.
+    let customers: Vec<SynthCustomer> = catalog
+        .customers
+        .values()
+        .map(|customer| SynthCustomer {
+            name: customer.meta.name.clone(),
+            zone: customer.time_zone.clone(),
+            services: catalog
+                .services
+                .keys()
+                .filter(|service| {
+                    let query = Query {
+                        customer: &customer.meta.name,
+                        service,
+                        region: None,
+                        site: customer.sites.first().map(|site| site.name.as_str()),
+                        on: from,
+                    };
+                    resolve(catalog, &query).is_ok()
+                })
+                .cloned()
+                .collect(),
+            sites: customer.sites.iter().map(|site| site.name.clone()).collect(),
+        })
+        .filter(|customer| !customer.services.is_empty())
+        .collect();
+    if customers.is_empty() {
+        bail!(
+            "{} defines no customers or no services to generate tickets for",
+            args.agreements.display()
+        );
+    }
+    let mut request_types: Vec<String> = catalog
+        .agreements
+        .values()
+        .flat_map(|agreement| agreement.terms.tickets.keys())
+        .filter(|(metric, _)| *metric == accord_core::agreement::Metric::Request)
+        .map(|(_, key)| key.clone())
+        .collect();
+    request_types.sort();
+    request_types.dedup();
+    let spec = SynthSpec {
+        seed: args.seed,
+        tickets: args.tickets,
+        start,
+        days: args.days,
+        customers,
+        priorities: vec![("P1".into(), 3), ("P2".into(), 12), ("P3".into(), 45), ("P4".into(), 40)],
+        request_types,
+        waiting_statuses: vec!["waiting_on_customer".into(), "waiting_on_vendor".into()],
+    };
+    let events: Vec<TicketEvent> = generate(&spec);
+    let mut text = String::with_capacity(events.len() * 160);
+    write_jsonl(&events, &mut text);
+    match args.output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            output::note(&format!(
+                "{} events of {} tickets written to {}",
+                events.len(),
+                args.tickets,
+                path.display()
+            ));
+        }
+        None => output::text(&text),
+    }
+    Ok(ExitCode::SUCCESS)
+}
