@@ -552,3 +552,58 @@ fn compliance_counts_tickets_and_the_misses_left() {
     "#]]
     .assert_debug_eq(&summaries);
 }
+
+/// Revision 1 until `switch`, revision 2 from then on.
+struct TwoRevisions {
+    first: CatalogTerms,
+    second: CatalogTerms,
+    switch: Timestamp,
+}
+
+impl TermsSource for TwoRevisions {
+    fn terms(&mut self, who: &Who<'_>, at: Timestamp) -> Result<Arc<PinnedTerms>, String> {
+        if at < self.switch { self.first.terms(who, at) } else { self.second.terms(who, at) }
+    }
+}
+
+#[test]
+fn a_ticket_keeps_the_revision_in_force_when_its_clocks_started() {
+    let revisions = |label: &str| BTreeMap::from([("sla".to_owned(), label.to_owned())]);
+    let stricter = DOCUMENTS.replace("P2: 8h", "P2: 4h");
+    let mut engine = Engine::new(TwoRevisions {
+        first: CatalogTerms::new(catalog(DOCUMENTS), revisions("r1")),
+        second: CatalogTerms::new(catalog(&stricter), revisions("r2")),
+        switch: berlin("2026-11-02T12:00"),
+    });
+    let early = events(
+        "2026-11-02T09:00 created P2
+         2026-11-02T13:00 priority P3
+         2026-11-02T14:00 priority P2",
+    );
+    for event in early {
+        engine.apply(event);
+    }
+    for event in events("2026-11-02T12:30 created P2") {
+        engine.apply(TicketEvent { id: Arc::from("late"), ticket: Arc::from("T-2"), ..event });
+    }
+    let describe = |id: &str| {
+        let state = &engine.ticket(id).expect("ticket").state;
+        let terms = state.terms.as_ref().expect("terms");
+        let resolution = state.clock(Metric::Resolution).expect("resolution");
+        let cycle = resolution.last_cycle().expect("cycle");
+        format!(
+            "{id}: {} pinned {}, target {}",
+            terms.revision_label(),
+            show(terms.pinned_at),
+            format_duration(cycle.target)
+        )
+    };
+    expect![[r#"
+        T-1: sla r1 pinned Mon 11-02 09:00, target 8h
+    "#]]
+    .assert_eq(&format!("{}\n", describe("T-1")));
+    expect![[r#"
+        T-2: sla r2 pinned Mon 11-02 12:30, target 4h
+    "#]]
+    .assert_eq(&format!("{}\n", describe("T-2")));
+}

@@ -248,8 +248,8 @@ fn creation_instant(
     start: Timestamp,
     span: SignedDuration,
 ) -> Timestamp {
-    let any_time =
-        after(start, rng.uniform(SignedDuration::ZERO, span - SignedDuration::from_secs(1)));
+    let last = span - SignedDuration::from_secs(1);
+    let any_time = after(start, rng.uniform(SignedDuration::ZERO, last));
     if !rng.chance(BUSINESS_HOURS_PER_MILLE) {
         return any_time;
     }
@@ -257,7 +257,7 @@ fn creation_instant(
     // Rejection sampling: a random day of the span, if it is a weekday, at a random local time
     // of its business hours. A span without business hours falls back to any time.
     for _ in 0..32 {
-        let day_at = after(start, rng.uniform(SignedDuration::ZERO, span));
+        let day_at = after(start, rng.uniform(SignedDuration::ZERO, last));
         let day = zone.to_datetime(day_at).date();
         if matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) {
             continue;
@@ -293,8 +293,8 @@ fn live(
 ) {
     let n_priorities = vocabulary.priorities.len();
     let priority_idx = rng.weighted(&vocabulary.priority_weights);
-    // Agents work the most urgent of n priorities at n times the pace of the least urgent.
-    #[expect(clippy::cast_precision_loss, reason = "priority counts are small")]
+    // Agents answer the most urgent of n priorities n times faster than the least urgent:
+    // their delays are scaled by (rank + 1) / n.
     let pace = (priority_idx + 1) as f64 / n_priorities as f64;
     let (ticket_type, request_type) = if !vocabulary.request_types.is_empty() && rng.chance(200) {
         (TicketType::Request, Some(rng.pick(&vocabulary.request_types).clone()))
@@ -313,7 +313,7 @@ fn live(
         group: None,
         external_ref: Some(Arc::from(format!("HD-{}", 10_001 + ticket_idx))),
     };
-    let status = |status: &Arc<str>| {
+    let set_status = |status: &Arc<str>| {
         EventKind::Updated(Box::new(Updated { status: Some(status.clone()), ..Updated::default() }))
     };
     let comment = |author| EventKind::Comment { author, public: true };
@@ -350,12 +350,12 @@ fn live(
         let n_spells = 1 + usize::from(rng.chance(350));
         for _ in 0..n_spells {
             at = after(at, rng.delay(MINUTE, 4 * HOUR, pace));
-            life.push((at, status(rng.pick(&vocabulary.waiting_statuses))));
+            life.push((at, set_status(rng.pick(&vocabulary.waiting_statuses))));
             at = after(at, rng.delay(30 * MINUTE, 3 * DAY, 1.0));
             life.push((at, comment(Author::Customer)));
             // Helpdesks reopen a waiting ticket as soon as the customer answers.
             at = after(at, rng.uniform(SignedDuration::ZERO, 2 * MINUTE));
-            life.push((at, status(&vocabulary.open)));
+            life.push((at, set_status(&vocabulary.open)));
             at = after(at, rng.delay(5 * MINUTE, 8 * HOUR, pace));
             life.push((at, comment(Author::Agent)));
         }
@@ -379,7 +379,7 @@ fn live(
         at = after(at, rng.delay(30 * MINUTE, DAY, pace));
         life.push((at, EventKind::Solved));
     }
-    // Ratings come within two days, before the helpdesk closes the ticket.
+    // The helpdesk closes a solved ticket after 3 to 5 days; ratings come before, within two.
     if rng.chance(900) {
         life.push((after(at, rng.uniform(3 * DAY, 5 * DAY)), EventKind::Closed));
     }
@@ -446,7 +446,6 @@ impl SplitMix64 {
 
     /// Uniform in `[0, 1)`.
     fn unit(&mut self) -> f64 {
-        #[expect(clippy::cast_precision_loss, reason = "53 bits fit an f64 exactly")]
         let mantissa = (self.next_u64() >> 11) as f64;
         mantissa / (1_u64 << 53) as f64
     }
@@ -458,8 +457,8 @@ impl SplitMix64 {
         min + SignedDuration::from_secs(i64::try_from(offset).expect("at most the range"))
     }
 
-    /// Whole seconds, log-uniform in `[min, max]` (`min > 0`) and then multiplied by `pace`:
-    /// as often a minute or two as an hour or two.
+    /// Whole seconds, log-uniform in `[min, max]` (`min > 0`: as often a minute or two as an
+    /// hour or two), then scaled by `pace`.
     fn delay(&mut self, min: SignedDuration, max: SignedDuration, pace: f64) -> SignedDuration {
         let (min_secs, max_secs) = (min.as_secs_f64(), max.as_secs_f64());
         let secs = pace * min_secs * (max_secs / min_secs).powf(self.unit());
@@ -531,7 +530,6 @@ mod tests {
     #[test]
     fn tickets_have_about_ten_events() {
         let events = generate(&spec(1, 2_000));
-        #[expect(clippy::cast_precision_loss, reason = "small counts")]
         let mean = events.len() as f64 / 2_000.0;
         assert!((9.5..=10.5).contains(&mean), "mean {mean} events per ticket");
     }
@@ -605,7 +603,6 @@ mod tests {
                     && (8..18).contains(&local.hour())
             })
             .count();
-        #[expect(clippy::cast_precision_loss, reason = "small counts")]
         let share = n_in_hours as f64 / 4_000.0;
         assert!((0.76..=0.84).contains(&share), "{share} created in business hours");
     }
