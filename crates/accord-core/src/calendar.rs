@@ -532,6 +532,11 @@ impl BusinessCalendar {
         BusinessCalendar::new(zone, WeeklyHours::always(), vec![])
     }
 
+    /// Whether `other` is this calendar (a clone of it), not merely an equal one.
+    pub fn is_same(&self, other: &BusinessCalendar) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The zone the hours are written in.
     pub fn zone(&self) -> &TimeZone {
         &self.inner.zone

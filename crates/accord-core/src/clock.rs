@@ -6,6 +6,7 @@ pub mod compliance;
 pub mod engine;
 pub mod event;
 pub mod explain;
+pub mod hash;
 pub mod synth;
 pub mod terms;
 

@@ -173,7 +173,7 @@ fn picture(state: &TicketState, as_of: Timestamp) -> String {
                 cycle.paused,
                 cycle.stop,
                 cycle.breached_at,
-                cycle.fired.iter().map(|fired| (fired.rung_idx, fired.at)).collect::<Vec<_>>(),
+                cycle.fired.iter().map(|fired| (fired.rung.idx, fired.at)).collect::<Vec<_>>(),
                 cycle.deadline(),
             ));
         }

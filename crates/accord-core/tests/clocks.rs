@@ -181,7 +181,7 @@ fn render(state: &TicketState, as_of: Timestamp) -> String {
             line.push_str(&format!(", due {}", show(at)));
         }
         for fired in &cycle.fired {
-            line.push_str(&format!(", {} fired {}", fired.label, show(fired.at)));
+            line.push_str(&format!(", {} fired {}", fired.rung.label(), show(fired.at)));
         }
         out.push_str(&line);
         out.push('\n');

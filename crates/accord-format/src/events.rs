@@ -9,6 +9,8 @@
 //! **API boundary:** the event format is what helpdesk integrations write; change it
 //! compatibly, and bump [`EVENT_FORMAT_VERSION`] when that is not possible.
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
@@ -17,6 +19,8 @@ use accord_core::clock::{
     Author, Created, EVENT_FORMAT_VERSION, EventKind, Score, TicketEvent, TicketType, Updated,
 };
 use jiff::Timestamp;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// One event read from a file, with the line it came from and the fields Accord does not know.
@@ -97,10 +101,12 @@ pub struct ParsedEvents {
 /// ```
 pub fn parse_events(path: &str, text: &str) -> ParsedEvents {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut parsed = ParsedEvents::default();
+    // Reserving for every line up front saves regrowing a million records.
+    let n_lines = text.bytes().filter(|&byte| byte == b'\n').count() + 1;
+    let mut parsed = ParsedEvents { records: Vec::with_capacity(n_lines), ..Default::default() };
     let mut interner = Interner::default();
     // The index into `parsed.records` of the first event with each id.
-    let mut record_idx_by_id: HashMap<Arc<str>, usize> = HashMap::new();
+    let mut record_idx_by_id: HashMap<Arc<str>, usize> = HashMap::with_capacity(n_lines);
     for (line_idx, line_text) in text.lines().enumerate() {
         if line_text.trim().is_empty() {
             continue;
@@ -119,25 +125,29 @@ pub fn parse_events(path: &str, text: &str) -> ParsedEvents {
                 continue;
             }
         };
-        if let Some(&record_idx) = record_idx_by_id.get(&event.id) {
-            let first = &parsed.records[record_idx];
-            if first.event == event && first.extra == extra {
-                parsed.duplicates += 1;
-            } else {
-                parsed.errors.push(error((
-                    Some("id".to_owned()),
-                    format!(
-                        "event id {} was already used on line {} for a different event",
-                        quoted(&event.id),
-                        first.line
-                    ),
-                )));
+        match record_idx_by_id.entry(event.id.clone()) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(parsed.records.len());
+                parsed.records.push(EventRecord { line, event, extra });
             }
-            continue;
+            Entry::Occupied(occupied) => {
+                let first = &parsed.records[*occupied.get()];
+                if first.event == event && first.extra == extra {
+                    parsed.duplicates += 1;
+                } else {
+                    parsed.errors.push(error((
+                        Some("id".to_owned()),
+                        format!(
+                            "event id {} was already used on line {} for a different event",
+                            quoted(&event.id),
+                            first.line
+                        ),
+                    )));
+                }
+            }
         }
-        record_idx_by_id.insert(event.id.clone(), parsed.records.len());
-        parsed.records.push(EventRecord { line, event, extra });
     }
+    parsed.records.shrink_to_fit();
     parsed
 }
 
@@ -154,7 +164,8 @@ pub fn parse_event(
     let Value::Object(object) = value else {
         return Err((None, format!("expected a JSON object, found {}", found(value))));
     };
-    parse_object(object.clone(), &mut Interner::default())
+    let object = object.iter().map(|(name, value)| (Cow::from(name.as_str()), Raw::from(value)));
+    parse_object(object.collect(), &mut Interner::default())
 }
 
 /// The JSON object of an event: `"v": 1`, the common fields, the kind's fields and `extra`.
@@ -204,9 +215,18 @@ fn parse_line(
     line_text: &str,
     interner: &mut Interner,
 ) -> Result<(TicketEvent, Map<String, Value>), FieldError> {
-    match serde_json::from_str::<Value>(line_text) {
-        Ok(Value::Object(object)) => parse_object(object, interner),
-        Ok(value) => Err((None, format!("expected a JSON object, found {}", found(&value)))),
+    // A JSON text that starts with `{` is an object or not JSON at all.
+    let result = if line_text.trim_start().starts_with('{') {
+        serde_json::from_str::<LineObject<'_>>(line_text).map(Ok)
+    } else {
+        serde_json::from_str::<Value>(line_text).map(Err)
+    };
+    match result {
+        Ok(Ok(LineObject { fields, repeated: None })) => parse_object(fields, interner),
+        Ok(Ok(LineObject { repeated: Some(name), .. })) => {
+            Err(check::error(&name, "given more than once".to_owned()))
+        }
+        Ok(Err(value)) => Err((None, format!("expected a JSON object, found {}", found(&value)))),
         Err(error) => {
             // Each line is parsed on its own, so serde_json's "at line 1" would mislead.
             let message = error.to_string();
@@ -218,23 +238,24 @@ fn parse_line(
 }
 
 fn parse_object(
-    object: Map<String, Value>,
+    object: Vec<(Cow<'_, str>, Raw<'_>)>,
     interner: &mut Interner,
 ) -> Result<(TicketEvent, Map<String, Value>), FieldError> {
     let mut fields = Fields { object, interner };
     if let Some(version) = fields.optional("v") {
-        match version.as_i64() {
-            Some(version) if version == i64::from(EVENT_FORMAT_VERSION) => {}
-            Some(version) => {
+        match &version {
+            Raw::Other(Value::Number(number))
+                if number.as_u64() == Some(u64::from(EVENT_FORMAT_VERSION)) => {}
+            Raw::Other(Value::Number(number)) if number.is_i64() || number.is_u64() => {
                 return Err(check::error(
                     "v",
                     format!(
-                        "unsupported event format version {version}: this Accord reads version \
+                        "unsupported event format version {number}: this Accord reads version \
                          {EVENT_FORMAT_VERSION}"
                     ),
                 ));
             }
-            None => return Err(check::expected("v", "an integer", &version)),
+            _ => return Err(check::expected("v", "an integer", &version)),
         }
     }
     // Event ids are unique, so interning them would only cost a lookup.
@@ -262,10 +283,11 @@ fn parse_object(
         },
         _ => return Err(check::expected("type", TYPES, &type_value)),
     };
-    Ok((TicketEvent { id, ticket, at, kind }, fields.object))
+    let extra = fields.object.into_iter().map(|(name, raw)| (name.into_owned(), raw.into()));
+    Ok((TicketEvent { id, ticket, at, kind }, extra.collect()))
 }
 
-fn created(fields: &mut Fields<'_>) -> Result<EventKind, FieldError> {
+fn created(fields: &mut Fields<'_, '_>) -> Result<EventKind, FieldError> {
     let customer = fields.required_interned("customer")?;
     let service = fields.required_interned("service")?;
     let priority = fields.required_interned("priority")?;
@@ -301,7 +323,7 @@ fn created(fields: &mut Fields<'_>) -> Result<EventKind, FieldError> {
     })))
 }
 
-fn updated(fields: &mut Fields<'_>) -> Result<EventKind, FieldError> {
+fn updated(fields: &mut Fields<'_, '_>) -> Result<EventKind, FieldError> {
     let updated = Updated {
         status: fields.interned("status")?,
         priority: fields.interned("priority")?,
@@ -432,39 +454,43 @@ impl Interner {
     }
 }
 
-/// The fields of one object not read yet; whatever is left at the end is extra.
-struct Fields<'i> {
-    object: Map<String, Value>,
+/// The fields of one object not read yet, in line order; whatever is left at the end is extra.
+struct Fields<'a, 'i> {
+    object: Vec<(Cow<'a, str>, Raw<'a>)>,
     interner: &'i mut Interner,
 }
 
-impl Fields<'_> {
-    /// A field that may be left out; `null` counts as left out.
-    fn optional(&mut self, field: &str) -> Option<Value> {
-        self.object.remove(field).filter(|value| !value.is_null())
+impl<'a> Fields<'a, '_> {
+    fn remove(&mut self, field: &str) -> Option<Raw<'a>> {
+        let field_idx = self.object.iter().position(|(name, _)| name == field)?;
+        Some(self.object.remove(field_idx).1)
     }
 
-    fn required(&mut self, field: &str, expected: &str) -> Result<Value, FieldError> {
-        self.object
-            .remove(field)
+    /// A field that may be left out; `null` counts as left out.
+    fn optional(&mut self, field: &str) -> Option<Raw<'a>> {
+        self.remove(field).filter(|raw| !matches!(raw, Raw::Other(Value::Null)))
+    }
+
+    fn required(&mut self, field: &str, expected: &str) -> Result<Raw<'a>, FieldError> {
+        self.remove(field)
             .ok_or_else(|| check::error(field, format!("missing: expected {expected}")))
     }
 
     /// An optional string, empty or not.
-    fn text(&mut self, field: &str) -> Result<Option<String>, FieldError> {
+    fn text(&mut self, field: &str) -> Result<Option<Cow<'a, str>>, FieldError> {
         match self.optional(field) {
             None => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text)),
-            Some(value) => Err(check::expected(field, "a string", &value)),
+            Some(Raw::Str(text)) => Ok(Some(text)),
+            Some(raw) => Err(check::expected(field, "a string", &raw)),
         }
     }
 
     /// An optional name: a string that is not empty or whitespace.
-    fn name(&mut self, field: &str) -> Result<Option<String>, FieldError> {
-        self.optional(field).map(|value| check::name(field, value)).transpose()
+    fn name(&mut self, field: &str) -> Result<Option<Cow<'a, str>>, FieldError> {
+        self.optional(field).map(|raw| check::name(field, raw)).transpose()
     }
 
-    fn required_name(&mut self, field: &str) -> Result<String, FieldError> {
+    fn required_name(&mut self, field: &str) -> Result<Cow<'a, str>, FieldError> {
         check::name(field, self.required(field, NAME)?)
     }
 
@@ -477,9 +503,9 @@ impl Fields<'_> {
         Ok(self.interner.intern(&name))
     }
 
-    /// One of a few words; `words` is non-empty.
+    /// One of a few words.
     fn word<T: Copy>(&mut self, field: &str, words: &[(&str, T)]) -> Result<Option<T>, FieldError> {
-        self.optional(field).map(|value| check::word(field, words, &value)).transpose()
+        self.optional(field).map(|raw| check::word(field, words, &raw)).transpose()
     }
 
     fn required_word<T: Copy>(
@@ -487,22 +513,22 @@ impl Fields<'_> {
         field: &str,
         words: &[(&str, T)],
     ) -> Result<T, FieldError> {
-        let value = self.required(field, &check::words(words))?;
-        check::word(field, words, &value)
+        let raw = self.required(field, &check::words(words))?;
+        check::word(field, words, &raw)
     }
 
     fn boolean(&mut self, field: &str) -> Result<Option<bool>, FieldError> {
         match self.optional(field) {
             None => Ok(None),
-            Some(Value::Bool(boolean)) => Ok(Some(boolean)),
-            Some(value) => Err(check::expected(field, "true or false", &value)),
+            Some(Raw::Other(Value::Bool(boolean))) => Ok(Some(boolean)),
+            Some(raw) => Err(check::expected(field, "true or false", &raw)),
         }
     }
 
     fn instant(&mut self) -> Result<Timestamp, FieldError> {
-        let value = self.required("at", INSTANT)?;
-        let Value::String(text) = &value else {
-            return Err(check::expected("at", INSTANT, &value));
+        let raw = self.required("at", INSTANT)?;
+        let Raw::Str(text) = &raw else {
+            return Err(check::expected("at", INSTANT, &raw));
         };
         match text.parse::<Timestamp>() {
             Ok(at) => Ok(at),
@@ -517,48 +543,48 @@ impl Fields<'_> {
                     ),
                 ))
             }
-            Err(_) => Err(check::expected("at", INSTANT, &value)),
+            Err(_) => Err(check::expected("at", INSTANT, &raw)),
         }
     }
 
     fn score(&mut self) -> Result<Score, FieldError> {
-        let value = self.required("score", SCORE)?;
-        let score = match &value {
-            Value::Number(number) => number
+        let raw = self.required("score", SCORE)?;
+        let score = match &raw {
+            Raw::Other(Value::Number(number)) => number
                 .as_u64()
                 .and_then(|stars| u8::try_from(stars).ok())
                 .filter(|stars| (1..=5).contains(stars))
                 .map(Score::Stars),
-            Value::String(word) if word == "good" => Some(Score::Good(true)),
-            Value::String(word) if word == "bad" => Some(Score::Good(false)),
+            Raw::Str(word) if word == "good" => Some(Score::Good(true)),
+            Raw::Str(word) if word == "bad" => Some(Score::Good(false)),
             _ => None,
         };
-        score.ok_or_else(|| check::expected("score", SCORE, &value))
+        score.ok_or_else(|| check::expected("score", SCORE, &raw))
     }
 }
 
 /// Checks on single values, shared by the [`Fields`] methods.
 mod check {
-    use serde_json::Value;
+    use std::borrow::Cow;
 
-    use super::{FieldError, NAME, found};
+    use super::{FieldError, NAME, Raw};
 
     pub(super) fn error(field: &str, message: String) -> FieldError {
         (Some(field.to_owned()), message)
     }
 
-    pub(super) fn expected(field: &str, expected: &str, value: &Value) -> FieldError {
-        error(field, format!("expected {expected}, found {}", found(value)))
+    pub(super) fn expected(field: &str, expected: &str, raw: &Raw<'_>) -> FieldError {
+        error(field, format!("expected {expected}, found {}", raw.found()))
     }
 
-    pub(super) fn name(field: &str, value: Value) -> Result<String, FieldError> {
-        match value {
-            Value::String(name) if !name.trim().is_empty() => Ok(name),
-            value => Err(expected(field, NAME, &value)),
+    pub(super) fn name<'a>(field: &str, raw: Raw<'a>) -> Result<Cow<'a, str>, FieldError> {
+        match raw {
+            Raw::Str(name) if !name.trim().is_empty() => Ok(name),
+            raw => Err(expected(field, NAME, &raw)),
         }
     }
 
-    /// `agent or customer`, `one of a, b or c`.
+    /// `agent or customer`, `one of a, b, c`.
     pub(super) fn words<T>(words: &[(&str, T)]) -> String {
         match words {
             [(first, _), (second, _)] => format!("{first} or {second}"),
@@ -572,12 +598,180 @@ mod check {
     pub(super) fn word<T: Copy>(
         field: &str,
         words: &[(&str, T)],
-        value: &Value,
+        raw: &Raw<'_>,
     ) -> Result<T, FieldError> {
-        value
-            .as_str()
+        raw.as_str()
             .and_then(|text| words.iter().find(|(word, _)| *word == text))
             .map(|(_, meaning)| *meaning)
-            .ok_or_else(|| expected(field, &self::words(words), value))
+            .ok_or_else(|| expected(field, &self::words(words), raw))
+    }
+}
+
+/// The fields of one line's object, read without building a [`Value`] for the whole line.
+struct LineObject<'a> {
+    /// The fields, in line order.
+    fields: Vec<(Cow<'a, str>, Raw<'a>)>,
+    /// The first field name given twice, if any.
+    repeated: Option<Cow<'a, str>>,
+}
+
+/// A field's value: a string borrowed from the line when it has no escapes, anything else as a
+/// [`Value`]. Most values of an event are strings that get interned or parsed, and borrowing
+/// them saves an allocation each, which is most of the time a line takes.
+#[derive(Debug)]
+enum Raw<'a> {
+    Str(Cow<'a, str>),
+    Other(Value),
+}
+
+impl Raw<'_> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Raw::Str(text) => Some(text),
+            Raw::Other(_) => None,
+        }
+    }
+
+    fn found(&self) -> String {
+        match self {
+            Raw::Str(text) => quoted(text),
+            Raw::Other(value) => found(value),
+        }
+    }
+}
+
+impl<'a> From<&'a Value> for Raw<'a> {
+    fn from(value: &'a Value) -> Raw<'a> {
+        match value {
+            Value::String(text) => Raw::Str(Cow::Borrowed(text)),
+            value => Raw::Other(value.clone()),
+        }
+    }
+}
+
+impl From<Raw<'_>> for Value {
+    fn from(raw: Raw<'_>) -> Value {
+        match raw {
+            Raw::Str(text) => Value::String(text.into_owned()),
+            Raw::Other(value) => value,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LineObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = LineObject<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // Room for the fields of a `created` event without growing.
+                let mut fields: Vec<(Cow<'de, str>, Raw<'de>)> = Vec::with_capacity(16);
+                let mut repeated = None;
+                while let Some(Key(name)) = map.next_key()? {
+                    if fields.iter().any(|(seen, _)| *seen == name) {
+                        map.next_value::<IgnoredAny>()?;
+                        repeated.get_or_insert(name);
+                    } else {
+                        fields.push((name, map.next_value()?));
+                    }
+                }
+                Ok(LineObject { fields, repeated })
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+/// A field name, borrowed from the line when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(text)))
+            }
+        }
+
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RawVisitor;
+
+        impl<'de> Visitor<'de> for RawVisitor {
+            type Value = Raw<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Raw::Str(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Raw::Str(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Raw::Str(Cow::Owned(text)))
+            }
+
+            fn visit_bool<E>(self, boolean: bool) -> Result<Self::Value, E> {
+                Ok(Raw::Other(Value::Bool(boolean)))
+            }
+
+            fn visit_i64<E>(self, number: i64) -> Result<Self::Value, E> {
+                Ok(Raw::Other(Value::from(number)))
+            }
+
+            fn visit_u64<E>(self, number: u64) -> Result<Self::Value, E> {
+                Ok(Raw::Other(Value::from(number)))
+            }
+
+            fn visit_f64<E>(self, number: f64) -> Result<Self::Value, E> {
+                Ok(Raw::Other(Value::from(number)))
+            }
+
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Raw::Other(Value::Null))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Value::deserialize(SeqAccessDeserializer::new(seq)).map(Raw::Other)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                Value::deserialize(MapAccessDeserializer::new(map)).map(Raw::Other)
+            }
+        }
+
+        deserializer.deserialize_any(RawVisitor)
     }
 }

@@ -223,6 +223,54 @@ fn every_malformed_line_is_reported_with_its_line_and_field() {
 }
 
 #[test]
+fn a_field_given_twice_is_an_error() {
+    check(
+        r#"{"id":"e1","ticket":"T-1","type":"updated","at":"2026-11-02T09:00:00Z","status":"open","status":"closed"}
+{"id":"e2","ticket":"T-1","type":"note","at":"2026-11-02T09:00:00Z","x":1,"\u0078":2}
+"#,
+        expect![[r#"
+            error events.jsonl:1: status: given more than once
+            error events.jsonl:2: x: given more than once
+        "#]],
+    );
+}
+
+#[test]
+fn escaped_names_and_values_read_like_plain_ones() {
+    check(
+        r#"{"\u0069d":"e\u0031","ticket":"T-\u00e9","type":"comm\u0065nt","at":"2026-11-02T09:00:00\u005a","author":"agent","n\u00f6te":"a\tb"}
+  {"id":"e2","ticket":"T-é","type":"note","at":"2026-11-02T09:00:00Z"}
+"#,
+        expect![[r#"
+            1: e1 T-é 2026-11-02T09:00:00Z Comment { author: Agent, public: true }
+               extra {"nöte":"a\tb"}
+            2: e2 T-é 2026-11-02T09:00:00Z Note
+        "#]],
+    );
+}
+
+#[test]
+fn a_line_that_is_not_an_object_is_an_error() {
+    check(
+        r#""e1"
+42
+null
+[{"id":"e1"}]
+{"id":"e1"} {"id":"e2"}
+{"id":"e1",}
+"#,
+        expect![[r#"
+            error events.jsonl:1: expected a JSON object, found "e1"
+            error events.jsonl:2: expected a JSON object, found 42
+            error events.jsonl:3: expected a JSON object, found null
+            error events.jsonl:4: expected a JSON object, found an array
+            error events.jsonl:5: invalid JSON at column 13: trailing characters
+            error events.jsonl:6: invalid JSON at column 12: trailing comma
+        "#]],
+    );
+}
+
+#[test]
 fn errors_carry_path_line_and_field() {
     let text = r#"{"id":"e1","ticket":"T-1","type":"note","at":"2026-11-02T09:00:00Z"}
 {"id":"e2","ticket":"T-1","type":"comment","at":"2026-11-02T09:00:00Z","author":"bot"}
@@ -481,26 +529,4 @@ fn parse_event_reads_one_object() {
         "id": "e1", "ticket": "T-1", "type": "comment", "at": "2026-11-02T09:00:00Z",
         "author": "agent", "public": 1,
     })));
-}
-
-#[test]
-fn zz_timing() {
-    let example = documented_example();
-    let mut text = String::new();
-    for ticket_idx in 0..125_000 {
-        for line in example.lines() {
-            text.push_str(&line.replace("T-1001", &format!("T-{ticket_idx}")).replace("\"id\":\"e", &format!("\"id\":\"{ticket_idx}-e")));
-            text.push('\n');
-        }
-    }
-    let start = std::time::Instant::now();
-    let parsed = parse_events("x", &text);
-    let elapsed = start.elapsed();
-    assert!(parsed.errors.is_empty());
-    eprintln!("TIMING {} records in {:?}: {:?}/line, {} bytes", parsed.records.len(), elapsed, elapsed / parsed.records.len() as u32, text.len());
-    let start = std::time::Instant::now();
-    let mut out = String::new();
-    write_jsonl(parsed.records.iter().map(|r| &r.event), &mut out);
-    let elapsed = start.elapsed();
-    eprintln!("TIMING write {:?}/line", elapsed / parsed.records.len() as u32);
 }

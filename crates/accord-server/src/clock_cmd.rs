@@ -320,7 +320,7 @@ fn ticket_json(id: &str, state: &TicketState, as_of: Timestamp) -> Value {
                 "stopped": cycle.stop.map(|(at, _)| at.to_string()),
                 "stopReason": cycle.stop.map(|(_, reason)| reason.as_str()),
                 "escalations": cycle.fired.iter().map(|fired| json!({
-                    "at": fired.at.to_string(), "threshold": fired.label, "notify": fired.notify,
+                    "at": fired.at.to_string(), "threshold": fired.rung.label(), "notify": fired.rung.step.notify,
                 })).collect::<Vec<_>>(),
             })
         })

@@ -10,15 +10,21 @@
 //! records the business time it did not count. A threshold or the target is crossed at the
 //! exact instant the business time reaches it, found with [`BusinessCalendar::deadline`].
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::event::{Author, EventKind, Score, TicketEvent, TicketType};
-use super::terms::{Objective, PinnedTerms, TermsSource, Who};
+use super::hash::FastMap;
+use super::terms::{Objective, PinnedTerms, Rung, TermsSource, Who};
 use crate::agreement::{Metric, ReopenRule};
 use crate::calendar::BusinessCalendar;
+
+/// Statuses the engine sets itself, allocated once.
+static SOLVED: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("solved"));
+static CLOSED: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("closed"));
+static OPEN: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("open"));
+static NONE: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(""));
 
 /// Why a clock cycle stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,12 +54,8 @@ impl StopReason {
 /// An escalation rung reached.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Firing {
-    /// The rung's position in the effective ladder.
-    pub rung_idx: usize,
-    /// `75%` or `30m before`.
-    pub label: String,
-    /// Who is notified.
-    pub notify: Vec<String>,
+    /// The rung.
+    pub rung: Arc<Rung>,
     /// When it fired.
     pub at: Timestamp,
 }
@@ -92,7 +94,7 @@ impl Cycle {
         objective: Arc<Objective>,
         start: Timestamp,
         carried: SignedDuration,
-        status: &str,
+        status: &Arc<str>,
     ) -> Cycle {
         let target = objective.business_target(start).unwrap_or(SignedDuration::MAX);
         let running = !objective.pauses(status);
@@ -104,7 +106,7 @@ impl Cycle {
             paused: SignedDuration::ZERO,
             through: start,
             running,
-            paused_by: (!running).then(|| Arc::from(status)),
+            paused_by: (!running).then(|| status.clone()),
             stop: None,
             // A cycle resumed past its target is over it from its first instant.
             breached_at: (carried > target).then_some(start),
@@ -156,7 +158,7 @@ impl Cycle {
             };
             let target = self.target;
             for rung in &self.objective.ladder {
-                if self.fired.iter().any(|fired| fired.rung_idx == rung.idx) {
+                if self.fired.iter().any(|fired| fired.rung.idx == rung.idx) {
                     continue;
                 }
                 if let Some(at) = crossing(rung.threshold(target)) {
@@ -185,8 +187,8 @@ impl Cycle {
     }
 }
 
-fn firing(rung: &super::terms::Rung, at: Timestamp) -> Firing {
-    Firing { rung_idx: rung.idx, label: rung.label(), notify: rung.step.notify.clone(), at }
+fn firing(rung: &Arc<Rung>, at: Timestamp) -> Firing {
+    Firing { rung: rung.clone(), at }
 }
 
 /// A change of objective on a running clock.
@@ -344,19 +346,20 @@ impl TicketState {
             return;
         }
         // Cycles on one calendar share one query: most tickets have one calendar.
-        let mut last: Option<(Arc<Objective>, SignedDuration)> = None;
+        let mut last: Option<(BusinessCalendar, SignedDuration)> = None;
         for clock in &mut self.clocks {
             let Some(cycle) = clock.open_cycle_mut() else { continue };
             let amount = match &last {
-                Some((objective, amount))
-                    if cycle.through == from
-                        && objective.calendar_name() == cycle.objective.calendar_name() =>
+                Some((calendar, amount))
+                    if cycle.through == from && calendar.is_same(&cycle.objective.calendar) =>
                 {
                     *amount
                 }
                 _ => {
                     let amount = business(&cycle.objective.calendar, cycle.through, to);
-                    last = Some((cycle.objective.clone(), amount));
+                    if cycle.through == from {
+                        last = Some((cycle.objective.calendar.clone(), amount));
+                    }
                     amount
                 }
             };
@@ -411,6 +414,7 @@ impl TicketState {
                 self.region.clone_from(&created.region);
                 self.group.clone_from(&created.group);
                 self.external_ref.clone_from(&created.external_ref);
+                self.statuses.reserve(4);
                 self.statuses.push((at, created.status.clone()));
                 self.status = Some(created.status.clone());
                 self.open = true;
@@ -491,12 +495,12 @@ impl TicketState {
             EventKind::Comment { public: false, .. } | EventKind::Note => {}
             EventKind::Solved => {
                 self.finish(at, StopReason::Solved);
-                self.set_status(at, &Arc::from("solved"));
+                self.set_status(at, &SOLVED);
             }
             EventKind::Closed => {
                 self.finish(at, StopReason::Closed);
                 self.closed = true;
-                self.set_status(at, &Arc::from("closed"));
+                self.set_status(at, &CLOSED);
             }
             EventKind::Reopened { status } => {
                 if self.open {
@@ -506,7 +510,7 @@ impl TicketState {
                 self.closed = false;
                 self.reopened_at = Some(at);
                 self.last_update_at = Some(at);
-                let status = status.clone().unwrap_or_else(|| Arc::from("open"));
+                let status = status.clone().unwrap_or_else(|| OPEN.clone());
                 self.set_status(at, &status);
                 for metric in [Metric::Resolution, Metric::Request] {
                     let carried = match self.clock(metric).and_then(Clock::last_cycle) {
@@ -581,7 +585,7 @@ impl TicketState {
     /// instant: it is then counted over the status history up to it).
     fn start_cycle(&mut self, metric: Metric, start: Timestamp, carried: SignedDuration) -> bool {
         let Some(objective) = self.objective(metric) else { return false };
-        let status = self.status_at(start).cloned().unwrap_or_else(|| Arc::from(""));
+        let status = self.status_at(start).cloned().unwrap_or_else(|| NONE.clone());
         let mut cycle = Cycle::new(objective, start, carried, &status);
         let through = self.through.unwrap_or(start);
         self.replay_statuses(&mut cycle, through);
@@ -639,7 +643,7 @@ impl TicketState {
                 (Some(cycle), Some(new)) => {
                     let old = cycle.clone();
                     let status =
-                        self.status_at(old.start).cloned().unwrap_or_else(|| Arc::from(""));
+                        self.status_at(old.start).cloned().unwrap_or_else(|| NONE.clone());
                     let mut fresh = Cycle::new(new.clone(), old.start, old.carried, &status);
                     fresh.fired = old.fired.clone();
                     self.replay_statuses(&mut fresh, at);
@@ -718,16 +722,19 @@ pub enum Applied {
 }
 
 /// Every ticket's clocks, kept up to date event by event.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Engine<S> {
     source: S,
-    tickets: HashMap<Arc<str>, Ticket>,
+    tickets: FastMap<Arc<str>, Ticket>,
+    horizon: (Timestamp, Timestamp),
 }
 
 impl<S: TermsSource> Engine<S> {
     /// An engine taking terms from `source`.
     pub fn new(source: S) -> Engine<S> {
-        Engine { source, tickets: HashMap::new() }
+        let first = Timestamp::from_second(-2_208_988_800).unwrap_or(Timestamp::MIN);
+        let last = Timestamp::from_second(7_258_118_400).unwrap_or(Timestamp::MAX);
+        Engine { source, tickets: FastMap::default(), horizon: (first, last) }
     }
 
     /// The terms source.
@@ -737,8 +744,7 @@ impl<S: TermsSource> Engine<S> {
 
     /// Applies one event; any arrival order gives the same clocks.
     pub fn apply(&mut self, event: TicketEvent) -> Applied {
-        let first = Timestamp::from_second(-2_208_988_800).unwrap_or(Timestamp::MIN);
-        let last = Timestamp::from_second(7_258_118_400).unwrap_or(Timestamp::MAX);
+        let (first, last) = self.horizon;
         if event.at < first || event.at >= last {
             return Applied::Rejected(format!(
                 "{} is outside 1900-01-01 to 2200-01-01 UTC",
@@ -747,14 +753,15 @@ impl<S: TermsSource> Engine<S> {
         }
         let ticket = self.tickets.entry(event.ticket.clone()).or_insert_with(|| Ticket {
             id: event.ticket.clone(),
-            events: Vec::new(),
+            events: Vec::with_capacity(8),
             state: TicketState::default(),
         });
-        if ticket.events.iter().any(|seen| seen.id == event.id) {
-            return Applied::Duplicate;
-        }
+        // A redelivered event has the same time, type and id, so it sorts onto itself.
         let key = event.order_key();
         let idx = ticket.events.partition_point(|seen| seen.order_key() < key);
+        if ticket.events.get(idx).is_some_and(|seen| seen.order_key() == key) {
+            return Applied::Duplicate;
+        }
         if idx == ticket.events.len() {
             ticket.state.fold(&event, &mut self.source);
             ticket.events.push(event);
@@ -889,7 +896,7 @@ impl Cycle {
             .objective
             .ladder
             .iter()
-            .filter(|rung| !self.fired.iter().any(|fired| fired.rung_idx == rung.idx))
+            .filter(|rung| !self.fired.iter().any(|fired| fired.rung.idx == rung.idx))
             .map(|rung| rung.threshold(self.target))
             .collect();
         if self.breached_at.is_none() {
@@ -924,7 +931,7 @@ impl TicketState {
                 metric: clock.metric,
                 state,
                 deadline: cycle.deadline(),
-                stage: cycle.fired.last().map(|fired| fired.label.clone()),
+                stage: cycle.fired.last().map(|fired| fired.rung.label()),
                 n_cycles: clock.cycles.len(),
                 n_breached,
                 total_paused,

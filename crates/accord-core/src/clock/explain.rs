@@ -128,8 +128,8 @@ pub fn timeline(ticket: &TicketState, clock: &Clock, as_of: Timestamp) -> Vec<Cy
                 at: fired.at,
                 what: format!(
                     "escalation at {} fires: notify {}",
-                    fired.label,
-                    fired.notify.join(", ")
+                    fired.rung.label(),
+                    fired.rung.step.notify.join(", ")
                 ),
             });
         }

@@ -6,7 +6,8 @@
 //! disk ([`CatalogTerms`]), or the store's revisions over time (in the server).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -16,6 +17,7 @@ use crate::agreement::{
     Catalog, ComplianceObjective, EffectiveTicketObjective, EscalationStep, Metric, Query,
     ROUND_THE_CLOCK, ReopenRule, Target, Threshold, resolve,
 };
+use super::hash::{FastHasher, FastMap};
 use crate::calendar::BusinessCalendar;
 
 /// Whose terms a ticket needs.
@@ -92,7 +94,19 @@ pub struct Objective {
     /// What a reopen does.
     pub reopen: ReopenRule,
     /// The escalation rungs for this metric and key, in ladder order.
-    pub ladder: Vec<Rung>,
+    pub ladder: Vec<Arc<Rung>>,
+    /// Business-day targets by the local start date: the same for every ticket that day.
+    due_memo: DueMemo,
+}
+
+/// Remembers the close of the N-th business day after each start date.
+#[derive(Debug, Default)]
+struct DueMemo(Mutex<FastMap<Date, Timestamp>>);
+
+impl Clone for DueMemo {
+    fn clone(&self) -> DueMemo {
+        DueMemo::default()
+    }
 }
 
 impl Objective {
@@ -113,7 +127,18 @@ impl Objective {
         match self.target {
             Target::Duration(duration) => Some(duration),
             Target::BusinessDays(_) => {
-                let due = self.effective.due(&self.calendar, start).ok()??;
+                let date = start.to_zoned(self.calendar.zone().clone()).date();
+                let memo = self.due_memo.0.lock().ok().and_then(|memo| memo.get(&date).copied());
+                let due = match memo {
+                    Some(due) => due,
+                    None => {
+                        let due = self.effective.due(&self.calendar, start).ok()??;
+                        if let Ok(mut memo) = self.due_memo.0.lock() {
+                            memo.insert(date, due);
+                        }
+                        due
+                    }
+                };
                 self.calendar.elapsed(start, due).ok()
             }
         }
@@ -136,8 +161,9 @@ pub struct PinnedTerms {
     pub pinned_at: Timestamp,
     /// The customer's time zone (compliance periods).
     pub zone: TimeZone,
-    /// Ticket objectives by metric and key; only those with a target.
-    pub objectives: HashMap<(Metric, Arc<str>), Arc<Objective>>,
+    /// Ticket objectives by metric (in [`Metric::ALL`] order) and key; only those with a
+    /// target.
+    objectives: [FastMap<Arc<str>, Arc<Objective>>; Metric::ALL.len()],
     /// Compliance objectives by name.
     pub compliance: BTreeMap<String, ComplianceObjective>,
 }
@@ -145,9 +171,12 @@ pub struct PinnedTerms {
 impl PinnedTerms {
     /// The objective for `metric` and `key`.
     pub fn objective(&self, metric: Metric, key: &str) -> Option<&Arc<Objective>> {
-        // A borrowed key cannot look up an `(Metric, Arc<str>)` tuple, so scan the handful of
-        // objectives; terms hold a few dozen at most.
-        self.objectives.iter().find(|((m, k), _)| *m == metric && &**k == key).map(|(_, o)| o)
+        self.objectives[metric_idx(metric)].get(key)
+    }
+
+    /// Every objective.
+    pub fn objectives(&self) -> impl Iterator<Item = &Arc<Objective>> {
+        self.objectives.iter().flat_map(FastMap::values)
     }
 
     /// `acme-sla r3, corporate-sla r1`: the revisions, most specific first.
@@ -162,17 +191,31 @@ impl PinnedTerms {
     }
 }
 
+fn metric_idx(metric: Metric) -> usize {
+    Metric::ALL.iter().position(|m| *m == metric).expect("every metric is in Metric::ALL")
+}
+
 /// Terms from one catalog of documents, the same at every instant (the agreements' own term
 /// dates still apply).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CatalogTerms {
     catalog: Catalog,
     revisions: BTreeMap<String, String>,
     calendars: HashMap<String, BusinessCalendar>,
-    cache: HashMap<CacheKey, Result<Arc<PinnedTerms>, String>>,
+    // Keyed by a hash of the query, so a hit allocates nothing; the entries under one hash
+    // hold their full keys.
+    cache: FastMap<u64, Vec<(CacheKey, Result<Arc<PinnedTerms>, String>)>>,
 }
 
 type CacheKey = (String, String, Option<String>, Option<String>, Date);
+
+fn same_query(key: &CacheKey, who: &Who<'_>, on: Date) -> bool {
+    key.0 == who.customer
+        && key.1 == who.service
+        && key.2.as_deref() == who.site
+        && key.3.as_deref() == who.region
+        && key.4 == on
+}
 
 impl CatalogTerms {
     /// Terms from `catalog`; `revisions` names each agreement's revision (missing ones read
@@ -186,7 +229,7 @@ impl CatalogTerms {
         calendars
             .entry(ROUND_THE_CLOCK.to_owned())
             .or_insert_with(|| BusinessCalendar::always_open(TimeZone::UTC));
-        CatalogTerms { catalog, revisions, calendars, cache: HashMap::new() }
+        CatalogTerms { catalog, revisions, calendars, cache: FastMap::default() }
     }
 
     /// The catalog.
@@ -203,6 +246,13 @@ impl TermsSource for CatalogTerms {
             .get(who.customer)
             .map_or(TimeZone::UTC, |customer| customer.time_zone.clone());
         let on = at.to_zoned(zone.clone()).date();
+        let mut hasher = FastHasher::default();
+        (who.customer, who.service, who.site, who.region, on).hash(&mut hasher);
+        let entries = self.cache.entry(hasher.finish()).or_default();
+        if let Some((_, cached)) = entries.iter().find(|(key, _)| same_query(key, who, on)) {
+            return cached.clone();
+        }
+        let pinned = pin(&self.catalog, &self.calendars, &self.revisions, who, at, on, zone);
         let key: CacheKey = (
             who.customer.to_owned(),
             who.service.to_owned(),
@@ -210,11 +260,7 @@ impl TermsSource for CatalogTerms {
             who.region.map(str::to_owned),
             on,
         );
-        if let Some(cached) = self.cache.get(&key) {
-            return cached.clone();
-        }
-        let pinned = pin(&self.catalog, &self.calendars, &self.revisions, who, at, on, zone);
-        self.cache.insert(key, pinned.clone());
+        entries.push((key, pinned.clone()));
         pinned
     }
 }
@@ -238,7 +284,7 @@ pub fn pin(
     };
     let effective = resolve(catalog, &query).map_err(|error| error.to_string())?;
     let ladder = effective.terms.escalation.as_ref().map(|steps| steps.value.as_slice());
-    let mut objectives = HashMap::new();
+    let mut objectives: [FastMap<Arc<str>, Arc<Objective>>; Metric::ALL.len()] = Default::default();
     for (metric, key) in effective.terms.tickets.keys() {
         let Some(resolved) = effective.ticket(*metric, key) else { continue };
         let Some(target) = resolved.target.as_ref().map(|target| target.value) else { continue };
@@ -257,7 +303,7 @@ pub fn pin(
                 (step.objectives.is_empty() || step.objectives.contains(metric))
                     && (step.priorities.is_empty() || step.priorities.iter().any(|p| p == key))
             })
-            .map(|(idx, step)| Rung { step: step.clone(), idx })
+            .map(|(idx, step)| Arc::new(Rung { step: step.clone(), idx }))
             .collect();
         let objective = Objective {
             metric: *metric,
@@ -268,8 +314,9 @@ pub fn pin(
             reopen: resolved.reopen.value,
             ladder: rungs,
             effective: resolved,
+            due_memo: DueMemo::default(),
         };
-        objectives.insert((*metric, Arc::from(key.as_str())), Arc::new(objective));
+        objectives[metric_idx(*metric)].insert(Arc::from(key.as_str()), Arc::new(objective));
     }
     Ok(Arc::new(PinnedTerms {
         customer: effective.customer.clone(),
