@@ -12,7 +12,7 @@ pub mod terms;
 
 pub use engine::{
     Applied, Clock, ClockState, ClockView, Cycle, Engine, Firing, Retarget, StopReason, Ticket,
-    TicketState,
+    TicketState, in_horizon,
 };
 pub use event::{
     Author, Created, EVENT_FORMAT_VERSION, EventKind, Score, TicketEvent, TicketType, Updated,

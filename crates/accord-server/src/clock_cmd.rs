@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use accord_core::agreement::{Kind, Query, format_duration, resolve};
-use accord_core::clock::compliance::{ComplianceRow, compliance};
+use accord_core::clock::compliance::{ComplianceRow, Tally};
+use accord_core::clock::hash::FastMap;
 use accord_core::clock::explain::{SpanKind, timeline};
 use accord_core::clock::synth::{SynthCustomer, SynthSpec, generate};
-use accord_core::clock::{Applied, CatalogTerms, ClockView, Engine, TicketEvent, TicketState};
-use accord_format::events::{EventRecord, parse_events, write_jsonl};
+use accord_core::clock::{CatalogTerms, ClockView, Ticket, TicketEvent, TicketState, in_horizon};
+use accord_format::events::{parse_events, write_jsonl};
 use anyhow::{Context, bail};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -47,24 +49,32 @@ pub struct ReplayArgs<'a> {
     pub stats: bool,
 }
 
-/// The engine after replaying a file, and the instant it is read at.
-struct Replayed {
-    engine: Engine<CatalogTerms>,
+/// A file of events replayed ticket by ticket.
+struct Replay {
+    terms: CatalogTerms,
+    // Sorted by ticket, then in the order the engine applies them.
+    events: Vec<TicketEvent>,
     as_of: Timestamp,
-    n_events: usize,
     n_duplicates: usize,
-    engine_time: std::time::Duration,
     parse_time: std::time::Duration,
 }
 
 fn parse_instant(flag: &str, text: &str) -> anyhow::Result<Timestamp> {
     text.parse::<Timestamp>().with_context(|| {
-        format!("{flag} {text:?}: expected an instant with a UTC offset, such as 2026-11-02T17:00:00+01:00")
+        format!(
+            "{flag} {text:?}: expected an instant with a UTC offset, such as 2026-11-02T17:00:00+01:00"
+        )
     })
 }
 
-/// Loads agreements and events and applies every event up to `at`.
-fn replay_files(agreements: &Path, events: &Path, at: Option<&str>) -> anyhow::Result<Replayed> {
+/// Loads agreements and events: every event up to `at` (default: the last event's instant),
+/// sorted by ticket. `only` keeps one ticket's events.
+fn load_replay(
+    agreements: &Path,
+    events: &Path,
+    at: Option<&str>,
+    only: Option<&str>,
+) -> anyhow::Result<Replay> {
     let at = at.map(|text| parse_instant("--at", text)).transpose()?;
     let loaded = agreement_cmd::load(agreements)?;
     let revisions: BTreeMap<String, String> = loaded
@@ -80,19 +90,29 @@ fn replay_files(agreements: &Path, events: &Path, at: Option<&str>) -> anyhow::R
         .with_context(|| format!("reading events {}", events.display()))?;
     let started = Instant::now();
     let parsed = parse_events(&events.display().to_string(), &text);
+    drop(text);
     let parse_time = started.elapsed();
     if !parsed.errors.is_empty() {
         let n_errors = parsed.errors.len();
-        output::lines(
-            parsed.errors.iter().take(100).map(|error| format!("{error}")).collect::<Vec<_>>(),
-        );
+        for error in &parsed.errors {
+            output::note(&error.to_string());
+        }
         bail!(
             "{} has {n_errors} malformed event{}; nothing was replayed",
             events.display(),
             if n_errors == 1 { "" } else { "s" }
         );
     }
-    drop(text);
+    for record in &parsed.records {
+        if !in_horizon(record.event.at) {
+            bail!(
+                "{}:{}: at: {} is outside 1900-01-01 to 2200-01-01 UTC",
+                events.display(),
+                record.line,
+                record.event.at
+            );
+        }
+    }
     let as_of = match at {
         Some(at) => at,
         None => parsed
@@ -102,107 +122,196 @@ fn replay_files(agreements: &Path, events: &Path, at: Option<&str>) -> anyhow::R
             .max()
             .context("the events file holds no events: give --at")?,
     };
-    let mut engine = Engine::new(CatalogTerms::new(loaded.catalog, revisions));
-    let started = Instant::now();
-    let mut n_events = 0;
-    let mut n_duplicates = parsed.duplicates;
-    for EventRecord { event, line, .. } in parsed.records {
-        if event.at > as_of {
-            continue;
+    let events: Vec<TicketEvent> = parsed
+        .records
+        .into_iter()
+        .map(|record| record.event)
+        .filter(|event| event.at <= as_of && only.is_none_or(|only| *event.ticket == *only))
+        .collect();
+    Ok(Replay {
+        terms: CatalogTerms::new(loaded.catalog, revisions),
+        events,
+        as_of,
+        n_duplicates: parsed.duplicates,
+        parse_time,
+    })
+}
+
+impl Replay {
+    /// Folds each ticket in turn, in ticket id order, and hands it to `visit`; returns the
+    /// number of tickets and of duplicates dropped. Tickets are not kept, so a replay needs
+    /// memory for its events, not for every ticket's clocks.
+    fn for_each_ticket(&mut self, mut visit: impl FnMut(&Ticket)) -> (usize, usize) {
+        let groups = group_by_ticket(std::mem::take(&mut self.events));
+        let (n_tickets, mut n_duplicates) = (groups.len(), self.n_duplicates);
+        for (id, events) in groups {
+            let (ticket, duplicates) = Ticket::from_events(id, events, &mut self.terms);
+            n_duplicates += duplicates;
+            visit(&ticket);
         }
-        n_events += 1;
-        match engine.apply(event) {
-            Applied::Duplicate => n_duplicates += 1,
-            Applied::Rejected(why) => bail!("{}:{line}: at: {why}", events.display()),
-            Applied::Folded | Applied::Refolded => {}
-        }
+        (n_tickets, n_duplicates)
     }
-    let engine_time = started.elapsed();
-    Ok(Replayed { engine, as_of, n_events, n_duplicates, engine_time, parse_time })
+}
+
+/// Each ticket's events, tickets in id order: one pass to bucket, then a sort of the ids only.
+fn group_by_ticket(events: Vec<TicketEvent>) -> Vec<(Arc<str>, Vec<TicketEvent>)> {
+    let mut index: FastMap<Arc<str>, usize> = FastMap::default();
+    let mut groups: Vec<(Arc<str>, Vec<TicketEvent>)> = Vec::new();
+    for event in events {
+        let idx = *index.entry(event.ticket.clone()).or_insert_with(|| {
+            groups.push((event.ticket.clone(), Vec::with_capacity(12)));
+            groups.len() - 1
+        });
+        groups[idx].1.push(event);
+    }
+    groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    groups
 }
 
 /// `accord replay`.
 pub fn replay(args: &ReplayArgs<'_>) -> anyhow::Result<ExitCode> {
-    let replayed = replay_files(args.agreements, args.events, args.at)?;
-    let mut tickets: Vec<_> = replayed.engine.tickets().collect();
-    tickets.sort_by(|a, b| a.id.cmp(&b.id));
-    let as_of = replayed.as_of;
-    if args.stats {
-        let seconds = replayed.engine_time.as_secs_f64();
-        output::note(&format!(
-            "events: {} applied ({} duplicates) to {} tickets; parse {:.3} s; engine {:.3} s, {:.0} events/s, {:.0} ns/event",
-            replayed.n_events,
-            replayed.n_duplicates,
-            tickets.len(),
-            replayed.parse_time.as_secs_f64(),
-            seconds,
-            replayed.n_events as f64 / seconds.max(1e-9),
-            seconds * 1e9 / (replayed.n_events.max(1) as f64),
-        ));
+    let mut replay = load_replay(args.agreements, args.events, args.at, None)?;
+    let as_of = replay.as_of;
+    let n_events = replay.events.len();
+    let mut tally = Tally::default();
+    let mut counts = Counts::default();
+    let mut out = output::Stream::stdout();
+    match args.format {
+        Format::Json => out.line(&format!("{{\"asOf\": \"{as_of}\", \"tickets\": ["))?,
+        Format::Table => {
+            out.line(&format!("clocks as of {as_of}"))?;
+            if !args.summary {
+                out.line(
+                    "TICKET\tCLOCK\tKEY\tSTATE\tELAPSED\tTARGET\tPAUSED\tCYCLES\tWHEN\tREVISION",
+                )?;
+            }
+        }
     }
-    let rows = compliance(tickets.iter().map(|ticket| &ticket.state), as_of);
+    let started = Instant::now();
+    let mut result = Ok(());
+    let mut first = true;
+    let (n_tickets, n_duplicates) = replay.for_each_ticket(|ticket| {
+        tally.add(&ticket.state, as_of);
+        let views = ticket.state.views(as_of);
+        counts.add(&ticket.state, &views);
+        if args.summary || result.is_err() {
+            return;
+        }
+        result = match args.format {
+            Format::Json => {
+                let json = ticket_json(&ticket.id, &ticket.state, &views, as_of);
+                let separator = if std::mem::take(&mut first) { "" } else { "," };
+                out.line(&format!("{separator}{json}"))
+            }
+            Format::Table => table_rows(ticket, &views).iter().try_for_each(|row| out.line(row)),
+        };
+    });
+    result?;
+    let engine_time = started.elapsed();
+    let rows = tally.rows();
     match args.format {
         Format::Json => {
-            let json = json!({
-                "asOf": as_of.to_string(),
-                "tickets": if args.summary { Vec::new() } else {
-                    tickets.iter().map(|ticket| ticket_json(&ticket.id, &ticket.state, as_of)).collect()
-                },
-                "summary": summary_json(&tickets, as_of),
-                "compliance": rows.iter().map(compliance_json).collect::<Vec<_>>(),
-            });
-            output::text(&serde_json::to_string_pretty(&json)?);
+            let compliance: Vec<Value> = rows.iter().map(compliance_json).collect();
+            out.line(&format!(
+                "], \"summary\": {}, \"compliance\": {}}}",
+                counts.json(n_tickets),
+                Value::Array(compliance)
+            ))?;
         }
         Format::Table => {
-            let mut lines = Vec::new();
-            lines.push(format!("clocks as of {as_of}"));
-            if !args.summary {
-                lines.push(
-                    "TICKET\tCLOCK\tKEY\tSTATE\tELAPSED\tTARGET\tPAUSED\tCYCLES\tWHEN\tREVISION"
-                        .to_owned(),
-                );
-                for ticket in &tickets {
-                    for problem in &ticket.state.problems {
-                        lines.push(format!("{}\t-\t-\tproblem\t{problem}", ticket.id));
-                    }
-                    let revision = ticket
-                        .state
-                        .terms
-                        .as_ref()
-                        .map(|terms| terms.revision_label())
-                        .unwrap_or_default();
-                    for view in ticket.state.views(as_of) {
-                        lines.push(table_row(&ticket.id, &view, &revision));
-                    }
-                }
+            out.line("")?;
+            for line in counts.lines(n_tickets) {
+                out.line(&line)?;
             }
-            lines.push(String::new());
-            lines.extend(summary_lines(&tickets, as_of));
             if !rows.is_empty() {
-                lines.push(String::new());
-                lines.push("compliance".to_owned());
-                for row in &rows {
-                    lines.push(format!(
-                        "  {} {} {} {}: {}/{} met, {} ({})",
-                        row.customer,
-                        row.service,
-                        row.objective,
-                        row.period,
-                        row.n_met,
-                        row.n_tickets,
-                        row.summary(),
-                        if row.is_met() { "met" } else { "missed" }
-                    ));
-                }
+                out.line("")?;
+                out.line("compliance")?;
             }
-            output::lines(lines);
+            for row in &rows {
+                out.line(&format!(
+                    "  {} {} {} {}: {}/{} met, {} ({})",
+                    row.customer,
+                    row.service,
+                    row.objective,
+                    row.period,
+                    row.n_met,
+                    row.n_tickets,
+                    row.summary(),
+                    if row.is_met() { "met" } else { "missed" }
+                ))?;
+            }
         }
+    }
+    out.flush()?;
+    if args.stats {
+        let seconds = engine_time.as_secs_f64();
+        output::note(&format!(
+            "events: {n_events} replayed ({n_duplicates} duplicates) into {n_tickets} tickets; parse {:.3} s; engine and output {:.3} s, {:.0} events/s, {:.0} ns/event",
+            replay.parse_time.as_secs_f64(),
+            seconds,
+            n_events as f64 / seconds.max(1e-9),
+            seconds * 1e9 / (n_events.max(1) as f64),
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Clocks by metric and state, and tickets with problems.
+#[derive(Default)]
+struct Counts {
+    by_state: BTreeMap<(&'static str, &'static str), usize>,
+    n_problems: usize,
+}
+
+impl Counts {
+    fn add(&mut self, state: &TicketState, views: &[ClockView]) {
+        self.n_problems += usize::from(!state.problems.is_empty());
+        for view in views {
+            *self.by_state.entry((view.metric.as_str(), view.state.as_str())).or_default() += 1;
+        }
+    }
+
+    fn lines(&self, n_tickets: usize) -> Vec<String> {
+        let mut lines = vec![format!("{n_tickets} tickets, {} with problems", self.n_problems)];
+        let mut metrics: Vec<&str> = self.by_state.keys().map(|(metric, _)| *metric).collect();
+        metrics.dedup();
+        for metric in metrics {
+            let states: Vec<String> = self
+                .by_state
+                .iter()
+                .filter(|((m, _), _)| *m == metric)
+                .map(|((_, state), n)| format!("{n} {state}"))
+                .collect();
+            lines.push(format!("  {metric}: {}", states.join(", ")));
+        }
+        lines
+    }
+
+    fn json(&self, n_tickets: usize) -> Value {
+        let mut clocks = serde_json::Map::new();
+        for ((metric, state), n) in &self.by_state {
+            let entry = clocks.entry(*metric).or_insert_with(|| json!({}));
+            entry[*state] = json!(n);
+        }
+        json!({ "tickets": n_tickets, "withProblems": self.n_problems, "clocks": clocks })
+    }
+}
+
 fn show(at: Timestamp, zone: &TimeZone) -> String {
     at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+fn table_rows(ticket: &Ticket, views: &[ClockView]) -> Vec<String> {
+    let mut rows: Vec<String> = ticket
+        .state
+        .problems
+        .iter()
+        .map(|problem| format!("{}\t-\t-\tproblem\t{problem}", ticket.id))
+        .collect();
+    let revision =
+        ticket.state.terms.as_ref().map(|terms| terms.revision_label()).unwrap_or_default();
+    rows.extend(views.iter().map(|view| table_row(&ticket.id, view, &revision)));
+    rows
 }
 
 fn table_row(ticket: &str, view: &ClockView, revision: &str) -> String {
@@ -236,45 +345,6 @@ fn table_row(ticket: &str, view: &ClockView, revision: &str) -> String {
     )
 }
 
-fn summary_counts(
-    tickets: &[&accord_core::clock::Ticket],
-    as_of: Timestamp,
-) -> BTreeMap<(String, &'static str), usize> {
-    let mut counts: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
-    for ticket in tickets {
-        for view in ticket.state.views(as_of) {
-            *counts.entry((view.metric.as_str().to_owned(), view.state.as_str())).or_default() += 1;
-        }
-    }
-    counts
-}
-
-fn summary_lines(tickets: &[&accord_core::clock::Ticket], as_of: Timestamp) -> Vec<String> {
-    let n_problems = tickets.iter().filter(|ticket| !ticket.state.problems.is_empty()).count();
-    let mut lines = vec![format!("{} tickets, {n_problems} with problems", tickets.len())];
-    let counts = summary_counts(tickets, as_of);
-    let mut metrics: Vec<&String> = counts.keys().map(|(metric, _)| metric).collect();
-    metrics.dedup();
-    for metric in metrics {
-        let states: Vec<String> = counts
-            .iter()
-            .filter(|((m, _), _)| m == metric)
-            .map(|((_, state), n)| format!("{n} {state}"))
-            .collect();
-        lines.push(format!("  {metric}: {}", states.join(", ")));
-    }
-    lines
-}
-
-fn summary_json(tickets: &[&accord_core::clock::Ticket], as_of: Timestamp) -> Value {
-    let mut json = serde_json::Map::new();
-    for ((metric, state), n) in summary_counts(tickets, as_of) {
-        let entry = json.entry(metric).or_insert_with(|| json!({}));
-        entry[state] = json!(n);
-    }
-    Value::Object(json)
-}
-
 fn compliance_json(row: &ComplianceRow) -> Value {
     json!({
         "customer": row.customer,
@@ -294,9 +364,8 @@ fn duration_json(duration: SignedDuration) -> Value {
     json!(duration.as_secs())
 }
 
-fn ticket_json(id: &str, state: &TicketState, as_of: Timestamp) -> Value {
-    let clocks: Vec<Value> = state
-        .views(as_of)
+fn ticket_json(id: &str, state: &TicketState, views: &[ClockView], as_of: Timestamp) -> Value {
+    let clocks: Vec<Value> = views
         .iter()
         .map(|view| {
             let cycle = &view.cycle;
@@ -348,10 +417,12 @@ pub fn explain(
     events: &Path,
     at: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let replayed = replay_files(agreements, events, at)?;
-    let as_of = replayed.as_of;
-    let Some(ticket) = replayed.engine.ticket(ticket_id) else {
-        bail!("no ticket {ticket_id:?} in {}", events.display());
+    let mut replay = load_replay(agreements, events, at, Some(ticket_id))?;
+    let as_of = replay.as_of;
+    let mut found = None;
+    replay.for_each_ticket(|ticket| found = Some(ticket.clone()));
+    let Some(ticket) = found else {
+        bail!("no ticket {ticket_id:?} in {} up to {as_of}", events.display());
     };
     let state = &ticket.state;
     let mut out = String::new();
@@ -439,7 +510,12 @@ pub fn explain(
         }
     }
     if let Some(next) = state.next_change(as_of) {
-        let _ = writeln!(out, "\nnext change: {next}");
+        let zone = state
+            .clocks
+            .iter()
+            .find_map(|clock| clock.cycles.first())
+            .map_or(TimeZone::UTC, |cycle| cycle.objective.calendar.zone().clone());
+        let _ = writeln!(out, "\nnext change: {} ({next})", show(next, &zone));
     }
     output::text(&out);
     Ok(ExitCode::SUCCESS)

@@ -37,3 +37,57 @@ pub fn error(error: &anyhow::Error) {
         eprintln!("  caused by: {cause}");
     }
 }
+
+/// A buffered stdout for long outputs, line by line. A closed pipe (`accord ... | head`) ends
+/// the output quietly.
+#[derive(Debug)]
+pub struct Stream {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl Stream {
+    /// Locks stdout.
+    pub fn stdout() -> Stream {
+        Stream {
+            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+            closed: false,
+        }
+    }
+
+    /// Writes one line.
+    ///
+    /// # Errors
+    ///
+    /// When stdout fails other than by being closed.
+    pub fn line(&mut self, line: &str) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let written = self.out.write_all(line.as_bytes()).and_then(|()| self.out.write_all(b"\n"));
+        self.quiet_if_closed(written)
+    }
+
+    /// Writes what is buffered.
+    ///
+    /// # Errors
+    ///
+    /// When stdout fails other than by being closed.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let flushed = self.out.flush();
+        self.quiet_if_closed(flushed)
+    }
+
+    fn quiet_if_closed(&mut self, result: std::io::Result<()>) -> std::io::Result<()> {
+        match result {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}

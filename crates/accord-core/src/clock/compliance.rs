@@ -88,10 +88,23 @@ pub fn compliance<'a>(
     tickets: impl IntoIterator<Item = &'a TicketState>,
     as_of: Timestamp,
 ) -> Vec<ComplianceRow> {
-    type Key = (String, String, String, String);
-    let mut rows: BTreeMap<Key, ComplianceRow> = BTreeMap::new();
+    let mut tally = Tally::default();
     for ticket in tickets {
-        let Some(terms) = &ticket.terms else { continue };
+        tally.add(ticket, as_of);
+    }
+    tally.rows()
+}
+
+/// Compliance rows built ticket by ticket, for replays that do not keep every ticket.
+#[derive(Debug, Default)]
+pub struct Tally {
+    rows: BTreeMap<(String, String, String, String), ComplianceRow>,
+}
+
+impl Tally {
+    /// Counts `ticket`'s decided outcomes as of `as_of`.
+    pub fn add(&mut self, ticket: &TicketState, as_of: Timestamp) {
+        let Some(terms) = &ticket.terms else { return };
         for (name, objective) in &terms.compliance {
             let (Some(metric), Some(target), Some(window)) = (
                 objective.metric.as_ref().map(|metric| metric.value),
@@ -113,7 +126,7 @@ pub fn compliance<'a>(
             let Some(outcome) = outcome(clock, as_of) else { continue };
             let Some(period) = period(window, outcome.at, as_of, &terms.zone) else { continue };
             let key = (terms.customer.clone(), terms.service.clone(), name.clone(), period.clone());
-            let row = rows.entry(key).or_insert_with(|| ComplianceRow {
+            let row = self.rows.entry(key).or_insert_with(|| ComplianceRow {
                 customer: terms.customer.clone(),
                 service: terms.service.clone(),
                 objective: name.clone(),
@@ -127,15 +140,20 @@ pub fn compliance<'a>(
             row.n_met += u32::from(outcome.met);
         }
     }
-    rows.into_values()
-        .map(|mut row| {
-            let miss_share = u64::from(Percent::HUNDRED.micros() - row.target.micros());
-            let allowed =
-                u64::from(row.n_tickets) * miss_share / u64::from(Percent::HUNDRED.micros());
-            row.n_allowed = u32::try_from(allowed).unwrap_or(u32::MAX);
-            row
-        })
-        .collect()
+
+    /// The rows, by customer, service, objective and period.
+    pub fn rows(self) -> Vec<ComplianceRow> {
+        self.rows
+            .into_values()
+            .map(|mut row| {
+                let miss_share = u64::from(Percent::HUNDRED.micros() - row.target.micros());
+                let allowed =
+                    u64::from(row.n_tickets) * miss_share / u64::from(Percent::HUNDRED.micros());
+                row.n_allowed = u32::try_from(allowed).unwrap_or(u32::MAX);
+                row
+            })
+            .collect()
+    }
 }
 
 /// The label of the period of `window` holding `at`, in `zone`; `None` for a rolling window

@@ -16,7 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::event::{Author, EventKind, Score, TicketEvent, TicketType};
 use super::hash::FastMap;
-use super::terms::{Objective, PinnedTerms, Rung, TermsSource, Who};
+use super::terms::{Objective, PinnedTerms, Rung, TermsSource, Who, metric_idx};
 use crate::agreement::{Metric, ReopenRule};
 use crate::calendar::BusinessCalendar;
 
@@ -87,6 +87,9 @@ pub struct Cycle {
     pub breached_at: Option<Timestamp>,
     /// Escalation rungs reached, in order.
     pub fired: Vec<Firing>,
+    // Invariant: the least business time at which an unfired rung or the breach is crossed
+    // (`SignedDuration::MAX` when none is left), so most segments skip the ladder entirely.
+    next_crossing: SignedDuration,
 }
 
 impl Cycle {
@@ -98,7 +101,7 @@ impl Cycle {
     ) -> Cycle {
         let target = objective.business_target(start).unwrap_or(SignedDuration::MAX);
         let running = !objective.pauses(status);
-        Cycle {
+        let mut cycle = Cycle {
             start,
             target,
             carried,
@@ -111,8 +114,22 @@ impl Cycle {
             // A cycle resumed past its target is over it from its first instant.
             breached_at: (carried > target).then_some(start),
             fired: Vec::new(),
+            next_crossing: SignedDuration::ZERO,
             objective,
+        };
+        cycle.next_crossing = cycle.next_crossing();
+        cycle
+    }
+
+    /// The least business time at which an unfired rung or the breach is crossed.
+    fn next_crossing(&self) -> SignedDuration {
+        let mut next = if self.breached_at.is_none() { self.target } else { SignedDuration::MAX };
+        for rung in &self.objective.ladder {
+            if !self.fired.iter().any(|fired| fired.rung.idx == rung.idx) {
+                next = next.min(rung.threshold(self.target));
+            }
         }
+        next
     }
 
     /// Whether the cycle has stopped.
@@ -145,6 +162,11 @@ impl Cycle {
         if self.running {
             let before = self.elapsed;
             let after = before + business;
+            if after < self.next_crossing {
+                self.elapsed = after;
+                self.through = to;
+                return;
+            }
             let calendar = &self.objective.calendar;
             let from = self.through;
             // A crossing at `value` happens at the first instant the business time reaches it;
@@ -169,6 +191,7 @@ impl Cycle {
                 self.breached_at = crossing(target);
             }
             self.elapsed = after;
+            self.next_crossing = self.next_crossing();
         } else {
             self.paused += business;
         }
@@ -249,6 +272,22 @@ impl Ticket {
     pub fn events(&self) -> &[TicketEvent] {
         &self.events
     }
+
+    /// A ticket from all its events at once, in any order: the same clocks as applying them
+    /// one by one, without the bookkeeping. Returns the ticket and the number of duplicates
+    /// dropped. A batch replay groups its events by ticket and calls this for each group.
+    pub fn from_events(
+        id: Arc<str>,
+        mut events: Vec<TicketEvent>,
+        source: &mut dyn TermsSource,
+    ) -> (Ticket, usize) {
+        events.sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
+        let n_events = events.len();
+        events.dedup_by(|a, b| a.order_key() == b.order_key());
+        let n_duplicates = n_events - events.len();
+        let state = TicketState::from_events(&events, source);
+        (Ticket { id, events, state }, n_duplicates)
+    }
 }
 
 /// Attributes of a ticket and its clocks after some of its events.
@@ -301,6 +340,9 @@ pub struct TicketState {
     pub through: Option<Timestamp>,
     /// When the ticket last reopened.
     pub reopened_at: Option<Timestamp>,
+    // Invariant: the objective of each metric (in `Metric::ALL` order) under `terms` for the
+    // current priority and request type.
+    current: [Option<Arc<Objective>>; Metric::ALL.len()],
 }
 
 impl TicketState {
@@ -325,6 +367,18 @@ impl TicketState {
 
     /// The objective `metric` runs on now, under the pinned terms.
     fn objective(&self, metric: Metric) -> Option<Arc<Objective>> {
+        self.current[metric_idx(metric)].clone()
+    }
+
+    /// Looks up the objective of every metric for the ticket's terms, priority and request
+    /// type, once per change instead of once per cycle.
+    fn refresh_objectives(&mut self) {
+        for metric in Metric::ALL {
+            self.current[metric_idx(metric)] = self.lookup_objective(metric);
+        }
+    }
+
+    fn lookup_objective(&self, metric: Metric) -> Option<Arc<Objective>> {
         let terms = self.terms.as_ref()?;
         let request = self.ticket_type == TicketType::Request
             && self
@@ -375,6 +429,11 @@ fn business(calendar: &BusinessCalendar, from: Timestamp, to: Timestamp) -> Sign
     calendar.elapsed(from, to).unwrap_or(SignedDuration::ZERO)
 }
 
+/// Whether the calendars can count at `at`: from 1900 up to 2200 UTC.
+pub fn in_horizon(at: Timestamp) -> bool {
+    (-2_208_988_800..7_258_118_400).contains(&at.as_second())
+}
+
 /// Moves one cycle to `to` on its own calendar.
 fn advance_alone(cycle: &mut Cycle, to: Timestamp) {
     if to > cycle.through {
@@ -384,9 +443,26 @@ fn advance_alone(cycle: &mut Cycle, to: Timestamp) {
 }
 
 impl TicketState {
+    /// The state after `events`, which are sorted by [`TicketEvent::order_key`].
+    fn from_events(events: &[TicketEvent], source: &mut dyn TermsSource) -> TicketState {
+        let mut state = TicketState::default();
+        for event in events {
+            state.fold(event, source);
+        }
+        state
+    }
+
     /// Applies one event, which sorts at or after every event applied before.
     fn fold(&mut self, event: &TicketEvent, source: &mut dyn TermsSource) {
         let at = event.at;
+        if !in_horizon(at) {
+            self.problems.push(format!(
+                "{} event {} at {at} is outside 1900-01-01 to 2200-01-01 UTC: ignored",
+                event.kind.as_str(),
+                event.id
+            ));
+            return;
+        }
         if self.created_at.is_none() && !matches!(event.kind, EventKind::Created(_)) {
             self.problems.push(format!(
                 "{} event {} at {at} comes before the ticket was created: ignored",
@@ -472,6 +548,7 @@ impl TicketState {
                     self.pin(source, pinned_at);
                 }
                 if rescope || rekey {
+                    self.refresh_objectives();
                     self.retarget(at);
                 }
             }
@@ -567,12 +644,16 @@ impl TicketState {
                 self.terms = None;
             }
         }
+        self.refresh_objectives();
     }
 
     fn clock_mut(&mut self, metric: Metric) -> &mut Clock {
         let idx = match self.clocks.binary_search_by_key(&metric, |clock| clock.metric) {
             Ok(idx) => idx,
             Err(idx) => {
+                if self.clocks.capacity() == 0 {
+                    self.clocks.reserve_exact(Metric::ALL.len());
+                }
                 self.clocks
                     .insert(idx, Clock { metric, cycles: Vec::new(), retargets: Vec::new() });
                 idx
@@ -642,10 +723,10 @@ impl TicketState {
                 (Some(cycle), Some(new)) if Arc::ptr_eq(&cycle.objective, &new) => {}
                 (Some(cycle), Some(new)) => {
                     let old = cycle.clone();
-                    let status =
-                        self.status_at(old.start).cloned().unwrap_or_else(|| NONE.clone());
+                    let status = self.status_at(old.start).cloned().unwrap_or_else(|| NONE.clone());
                     let mut fresh = Cycle::new(new.clone(), old.start, old.carried, &status);
                     fresh.fired = old.fired.clone();
+                    fresh.next_crossing = fresh.next_crossing();
                     self.replay_statuses(&mut fresh, at);
                     for fired in &mut fresh.fired[old.fired.len()..] {
                         fired.at = fired.at.max(at);
@@ -655,6 +736,7 @@ impl TicketState {
                         (Some(now), None) => Some(now.max(at)),
                         (None, _) => None,
                     };
+                    fresh.next_crossing = fresh.next_crossing();
                     let retarget = Retarget {
                         at,
                         from: Some(old.objective.clone()),
@@ -726,15 +808,12 @@ pub enum Applied {
 pub struct Engine<S> {
     source: S,
     tickets: FastMap<Arc<str>, Ticket>,
-    horizon: (Timestamp, Timestamp),
 }
 
 impl<S: TermsSource> Engine<S> {
     /// An engine taking terms from `source`.
     pub fn new(source: S) -> Engine<S> {
-        let first = Timestamp::from_second(-2_208_988_800).unwrap_or(Timestamp::MIN);
-        let last = Timestamp::from_second(7_258_118_400).unwrap_or(Timestamp::MAX);
-        Engine { source, tickets: FastMap::default(), horizon: (first, last) }
+        Engine { source, tickets: FastMap::default() }
     }
 
     /// The terms source.
@@ -742,10 +821,14 @@ impl<S: TermsSource> Engine<S> {
         &self.source
     }
 
+    /// The terms source, to fold tickets outside the engine ([`Ticket::from_events`]).
+    pub fn source_mut(&mut self) -> &mut S {
+        &mut self.source
+    }
+
     /// Applies one event; any arrival order gives the same clocks.
     pub fn apply(&mut self, event: TicketEvent) -> Applied {
-        let (first, last) = self.horizon;
-        if event.at < first || event.at >= last {
+        if !in_horizon(event.at) {
             return Applied::Rejected(format!(
                 "{} is outside 1900-01-01 to 2200-01-01 UTC",
                 event.at
@@ -758,7 +841,12 @@ impl<S: TermsSource> Engine<S> {
         });
         // A redelivered event has the same time, type and id, so it sorts onto itself.
         let key = event.order_key();
-        let idx = ticket.events.partition_point(|seen| seen.order_key() < key);
+        let idx = match ticket.events.last() {
+            // The common case: the ticket's newest event.
+            Some(last) if last.order_key() < key => ticket.events.len(),
+            None => 0,
+            Some(_) => ticket.events.partition_point(|seen| seen.order_key() < key),
+        };
         if ticket.events.get(idx).is_some_and(|seen| seen.order_key() == key) {
             return Applied::Duplicate;
         }
@@ -768,11 +856,7 @@ impl<S: TermsSource> Engine<S> {
             return Applied::Folded;
         }
         ticket.events.insert(idx, event);
-        let mut state = TicketState::default();
-        for event in &ticket.events {
-            state.fold(event, &mut self.source);
-        }
-        ticket.state = state;
+        ticket.state = TicketState::from_events(&ticket.events, &mut self.source);
         Applied::Refolded
     }
 

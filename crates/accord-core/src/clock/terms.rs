@@ -13,11 +13,11 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
+use super::hash::{FastHasher, FastMap};
 use crate::agreement::{
     Catalog, ComplianceObjective, EffectiveTicketObjective, EscalationStep, Metric, Query,
     ROUND_THE_CLOCK, ReopenRule, Target, Threshold, resolve,
 };
-use super::hash::{FastHasher, FastMap};
 use crate::calendar::BusinessCalendar;
 
 /// Whose terms a ticket needs.
@@ -191,7 +191,7 @@ impl PinnedTerms {
     }
 }
 
-fn metric_idx(metric: Metric) -> usize {
+pub(crate) fn metric_idx(metric: Metric) -> usize {
     Metric::ALL.iter().position(|m| *m == metric).expect("every metric is in Metric::ALL")
 }
 

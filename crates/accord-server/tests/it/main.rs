@@ -3,6 +3,7 @@
 
 mod agreements;
 mod calendar;
+mod clocks;
 mod conformance;
 
 use std::path::{Path, PathBuf};
@@ -29,9 +30,14 @@ struct Run {
 
 /// Runs `accord` with `args` from the workspace root.
 fn accord(args: &[&str]) -> Run {
+    accord_in(&workspace(), args)
+}
+
+/// Runs `accord` with `args` in `dir`.
+fn accord_in(dir: &Path, args: &[&str]) -> Run {
     let output: Output = Command::new(env!("CARGO_BIN_EXE_accord"))
         .args(args)
-        .current_dir(workspace())
+        .current_dir(dir)
         .output()
         .expect("accord runs");
     Run {
