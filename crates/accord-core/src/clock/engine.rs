@@ -373,23 +373,21 @@ impl TicketState {
     /// Looks up the objective of every metric for the ticket's terms, priority and request
     /// type, once per change instead of once per cycle.
     fn refresh_objectives(&mut self) {
+        let Some(terms) = self.terms.clone() else {
+            self.current = Default::default();
+            return;
+        };
+        let fulfilment = match (self.ticket_type, &self.request_type) {
+            (TicketType::Request, Some(kind)) => terms.objective(Metric::Request, kind).cloned(),
+            _ => None,
+        };
         for metric in Metric::ALL {
-            self.current[metric_idx(metric)] = self.lookup_objective(metric);
-        }
-    }
-
-    fn lookup_objective(&self, metric: Metric) -> Option<Arc<Objective>> {
-        let terms = self.terms.as_ref()?;
-        let request = self.ticket_type == TicketType::Request
-            && self
-                .request_type
-                .as_ref()
-                .is_some_and(|kind| terms.objective(Metric::Request, kind).is_some());
-        // A request with a fulfilment target runs it instead of the resolution target.
-        match metric {
-            Metric::Request if !request => None,
-            Metric::Resolution if request => None,
-            _ => terms.objective(metric, self.key(metric)?).cloned(),
+            self.current[metric_idx(metric)] = match metric {
+                // A request with a fulfilment target runs it instead of the resolution target.
+                Metric::Request => fulfilment.clone(),
+                Metric::Resolution if fulfilment.is_some() => None,
+                _ => self.key(metric).and_then(|key| terms.objective(metric, key)).cloned(),
+            };
         }
     }
 
@@ -400,19 +398,16 @@ impl TicketState {
             return;
         }
         // Cycles on one calendar share one query: most tickets have one calendar.
-        let mut last: Option<(BusinessCalendar, SignedDuration)> = None;
+        let mut last: Option<(usize, SignedDuration)> = None;
         for clock in &mut self.clocks {
             let Some(cycle) = clock.open_cycle_mut() else { continue };
-            let amount = match &last {
-                Some((calendar, amount))
-                    if cycle.through == from && calendar.is_same(&cycle.objective.calendar) =>
-                {
-                    *amount
-                }
+            let calendar = &cycle.objective.calendar;
+            let amount = match last {
+                Some((id, amount)) if cycle.through == from && calendar.id() == id => amount,
                 _ => {
-                    let amount = business(&cycle.objective.calendar, cycle.through, to);
+                    let amount = business(calendar, cycle.through, to);
                     if cycle.through == from {
-                        last = Some((cycle.objective.calendar.clone(), amount));
+                        last = Some((calendar.id(), amount));
                     }
                     amount
                 }
@@ -427,6 +422,12 @@ impl TicketState {
 /// the query cannot fail; zero is the safe answer if it ever did.
 fn business(calendar: &BusinessCalendar, from: Timestamp, to: Timestamp) -> SignedDuration {
     calendar.elapsed(from, to).unwrap_or(SignedDuration::ZERO)
+}
+
+/// String equality that skips the comparison for one shared allocation (the event reader
+/// shares repeated strings).
+pub(crate) fn same_str(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
 }
 
 /// Whether the calendars can count at `at`: from 1900 up to 2200 UTC.
@@ -621,7 +622,7 @@ impl TicketState {
     }
 
     fn set_status(&mut self, at: Timestamp, status: &Arc<str>) {
-        if self.status.as_ref() == Some(status) {
+        if self.status.as_ref().is_some_and(|current| same_str(current, status)) {
             return;
         }
         self.status = Some(status.clone());
@@ -654,8 +655,9 @@ impl TicketState {
                 if self.clocks.capacity() == 0 {
                     self.clocks.reserve_exact(Metric::ALL.len());
                 }
-                self.clocks
-                    .insert(idx, Clock { metric, cycles: Vec::new(), retargets: Vec::new() });
+                // Most clocks run one cycle.
+                let cycles = Vec::with_capacity(1);
+                self.clocks.insert(idx, Clock { metric, cycles, retargets: Vec::new() });
                 idx
             }
         };

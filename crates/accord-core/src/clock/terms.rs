@@ -95,24 +95,19 @@ pub struct Objective {
     pub reopen: ReopenRule,
     /// The escalation rungs for this metric and key, in ladder order.
     pub ladder: Vec<Arc<Rung>>,
-    /// Business-day targets by the local start date: the same for every ticket that day.
-    due_memo: DueMemo,
+    /// Business-day deadlines of the calendar, shared by every objective on it.
+    due_memo: Arc<DueMemo>,
 }
 
-/// Remembers the close of the N-th business day after each start date.
+/// The close of the N-th business day after each local start date, per calendar: the same for
+/// every ticket started that day, whatever its terms.
 #[derive(Debug, Default)]
-struct DueMemo(Mutex<FastMap<Date, Timestamp>>);
-
-impl Clone for DueMemo {
-    fn clone(&self) -> DueMemo {
-        DueMemo::default()
-    }
-}
+pub struct DueMemo(Mutex<FastMap<(u32, Date), Timestamp>>);
 
 impl Objective {
     /// Whether `status` pauses the clock.
     pub fn pauses(&self, status: &str) -> bool {
-        self.pause_on.iter().any(|paused| &**paused == status)
+        self.pause_on.iter().any(|paused| paused.len() == status.len() && &**paused == status)
     }
 
     /// The calendar's name.
@@ -126,15 +121,16 @@ impl Objective {
     pub fn business_target(&self, start: Timestamp) -> Option<SignedDuration> {
         match self.target {
             Target::Duration(duration) => Some(duration),
-            Target::BusinessDays(_) => {
-                let date = start.to_zoned(self.calendar.zone().clone()).date();
-                let memo = self.due_memo.0.lock().ok().and_then(|memo| memo.get(&date).copied());
+            Target::BusinessDays(days) => {
+                let date = self.calendar.zone().to_datetime(start).date();
+                let memo =
+                    self.due_memo.0.lock().ok().and_then(|memo| memo.get(&(days, date)).copied());
                 let due = match memo {
                     Some(due) => due,
                     None => {
                         let due = self.effective.due(&self.calendar, start).ok()??;
                         if let Ok(mut memo) = self.due_memo.0.lock() {
-                            memo.insert(date, due);
+                            memo.insert((days, date), due);
                         }
                         due
                     }
@@ -201,7 +197,7 @@ pub(crate) fn metric_idx(metric: Metric) -> usize {
 pub struct CatalogTerms {
     catalog: Catalog,
     revisions: BTreeMap<String, String>,
-    calendars: HashMap<String, BusinessCalendar>,
+    calendars: HashMap<String, (BusinessCalendar, Arc<DueMemo>)>,
     // Keyed by a hash of the query, so a hit allocates nothing; the entries under one hash
     // hold their full keys.
     cache: FastMap<u64, Vec<(CacheKey, Result<Arc<PinnedTerms>, String>)>>,
@@ -221,14 +217,14 @@ impl CatalogTerms {
     /// Terms from `catalog`; `revisions` names each agreement's revision (missing ones read
     /// `current`).
     pub fn new(catalog: Catalog, revisions: BTreeMap<String, String>) -> CatalogTerms {
-        let mut calendars: HashMap<String, BusinessCalendar> = catalog
+        let mut calendars: HashMap<String, (BusinessCalendar, Arc<DueMemo>)> = catalog
             .calendars
             .iter()
-            .map(|(name, doc)| (name.clone(), doc.calendar.clone()))
+            .map(|(name, doc)| (name.clone(), (doc.calendar.clone(), Arc::default())))
             .collect();
         calendars
             .entry(ROUND_THE_CLOCK.to_owned())
-            .or_insert_with(|| BusinessCalendar::always_open(TimeZone::UTC));
+            .or_insert_with(|| (BusinessCalendar::always_open(TimeZone::UTC), Arc::default()));
         CatalogTerms { catalog, revisions, calendars, cache: FastMap::default() }
     }
 
@@ -240,18 +236,15 @@ impl CatalogTerms {
 
 impl TermsSource for CatalogTerms {
     fn terms(&mut self, who: &Who<'_>, at: Timestamp) -> Result<Arc<PinnedTerms>, String> {
-        let zone = self
-            .catalog
-            .customers
-            .get(who.customer)
-            .map_or(TimeZone::UTC, |customer| customer.time_zone.clone());
-        let on = at.to_zoned(zone.clone()).date();
+        let customer_zone = self.catalog.customers.get(who.customer).map(|c| &c.time_zone);
+        let on = customer_zone.unwrap_or(&TimeZone::UTC).to_datetime(at).date();
         let mut hasher = FastHasher::default();
         (who.customer, who.service, who.site, who.region, on).hash(&mut hasher);
         let entries = self.cache.entry(hasher.finish()).or_default();
         if let Some((_, cached)) = entries.iter().find(|(key, _)| same_query(key, who, on)) {
             return cached.clone();
         }
+        let zone = customer_zone.cloned().unwrap_or(TimeZone::UTC);
         let pinned = pin(&self.catalog, &self.calendars, &self.revisions, who, at, on, zone);
         let key: CacheKey = (
             who.customer.to_owned(),
@@ -268,7 +261,7 @@ impl TermsSource for CatalogTerms {
 /// Resolves and builds the terms for `who` on `on`.
 pub fn pin(
     catalog: &Catalog,
-    calendars: &HashMap<String, BusinessCalendar>,
+    calendars: &HashMap<String, (BusinessCalendar, Arc<DueMemo>)>,
     revisions: &BTreeMap<String, String>,
     who: &Who<'_>,
     at: Timestamp,
@@ -288,7 +281,7 @@ pub fn pin(
     for (metric, key) in effective.terms.tickets.keys() {
         let Some(resolved) = effective.ticket(*metric, key) else { continue };
         let Some(target) = resolved.target.as_ref().map(|target| target.value) else { continue };
-        let Some(calendar) = calendars.get(&resolved.calendar.value) else {
+        let Some((calendar, due_memo)) = calendars.get(&resolved.calendar.value) else {
             return Err(format!(
                 "{} {key}: unknown calendar {}",
                 metric.as_str(),
@@ -314,7 +307,7 @@ pub fn pin(
             reopen: resolved.reopen.value,
             ladder: rungs,
             effective: resolved,
-            due_memo: DueMemo::default(),
+            due_memo: due_memo.clone(),
         };
         objectives[metric_idx(*metric)].insert(Arc::from(key.as_str()), Arc::new(objective));
     }
