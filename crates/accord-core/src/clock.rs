@@ -18,4 +18,3 @@ pub use event::{
     Author, Created, EVENT_FORMAT_VERSION, EventKind, Score, TicketEvent, TicketType, Updated,
 };
 pub use terms::{CatalogTerms, Objective, PinnedTerms, RevisionRef, Rung, TermsSource, Who};
-

@@ -200,10 +200,11 @@ pub struct CatalogTerms {
     calendars: HashMap<String, (BusinessCalendar, Arc<DueMemo>)>,
     // Keyed by a hash of the query, so a hit allocates nothing; the entries under one hash
     // hold their full keys.
-    cache: FastMap<u64, Vec<(CacheKey, Result<Arc<PinnedTerms>, String>)>>,
+    cache: FastMap<u64, Vec<(CacheKey, Pinned)>>,
 }
 
 type CacheKey = (String, String, Option<String>, Option<String>, Date);
+type Pinned = Result<Arc<PinnedTerms>, String>;
 
 fn same_query(key: &CacheKey, who: &Who<'_>, on: Date) -> bool {
     key.0 == who.customer
