@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use accord_core::agreement::{Kind, Query, format_duration, resolve};
+use accord_core::agreement::{Kind, Query, Target, format_duration, resolve};
 use accord_core::clock::compliance::{ComplianceRow, Tally};
 use accord_core::clock::explain::{SpanKind, timeline};
 use accord_core::clock::hash::FastMap;
@@ -317,6 +317,16 @@ fn show(at: Timestamp, zone: &TimeZone) -> String {
     at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
 }
 
+/// The target as business time; `2bd=17h` for business days.
+fn target_text(cycle: &accord_core::clock::Cycle) -> String {
+    match cycle.objective.target {
+        Target::BusinessDays(_) => {
+            format!("{}={}", cycle.objective.target, format_duration(cycle.target))
+        }
+        Target::Duration(_) => format_duration(cycle.target),
+    }
+}
+
 fn table_rows(ticket: &Ticket, views: &[ClockView]) -> Vec<String> {
     let mut rows: Vec<String> = ticket
         .state
@@ -355,7 +365,7 @@ fn table_row(ticket: &str, view: &ClockView, revision: &str) -> String {
         view.metric.as_str(),
         cycle.objective.key,
         format_duration(cycle.elapsed),
-        format_duration(cycle.target),
+        target_text(cycle),
         format_duration(view.total_paused),
         view.n_cycles,
     )
@@ -495,7 +505,7 @@ pub fn explain(
                 cycle_idx + 1,
                 cycle.state().as_str(),
                 format_duration(cycle.elapsed),
-                format_duration(cycle.target),
+                target_text(cycle),
                 format_duration(cycle.paused),
             );
             for span in &cycle_timeline.spans {
