@@ -16,8 +16,8 @@ use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
 
-use accord_core::agreement::{Catalog, Query, resolve};
-use accord_core::clock::synth::{SynthCustomer, SynthSpec, generate};
+use accord_core::agreement::Catalog;
+use accord_core::clock::synth::{self, SynthSpec, generate};
 use accord_core::clock::{Author, CatalogTerms, Engine, EventKind, Ticket, TicketEvent, Updated};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -31,30 +31,7 @@ fn catalog() -> Catalog {
 /// The history `accord clock generate --agreements examples` writes, with `tickets` tickets.
 fn history(catalog: &Catalog, tickets: usize) -> Vec<TicketEvent> {
     let from = jiff::civil::date(2026, 9, 1);
-    let customers = catalog
-        .customers
-        .values()
-        .map(|customer| SynthCustomer {
-            name: customer.meta.name.clone(),
-            zone: customer.time_zone.clone(),
-            services: catalog
-                .services
-                .keys()
-                .filter(|service| {
-                    let query = Query {
-                        customer: &customer.meta.name,
-                        service,
-                        region: None,
-                        site: customer.sites.first().map(|site| site.name.as_str()),
-                        on: from,
-                    };
-                    resolve(catalog, &query).is_ok()
-                })
-                .cloned()
-                .collect(),
-            sites: customer.sites.iter().map(|site| site.name.clone()).collect(),
-        })
-        .collect();
+    let customers = synth::customers(catalog, from);
     generate(&SynthSpec {
         seed: 1,
         tickets,

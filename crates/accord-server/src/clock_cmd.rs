@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use accord_core::agreement::{Kind, Query, Target, format_duration, resolve};
+use accord_core::agreement::{Kind, Target, format_duration};
 use accord_core::clock::compliance::{ComplianceRow, Tally};
 use accord_core::clock::explain::{SpanKind, timeline};
 use accord_core::clock::hash::FastMap;
-use accord_core::clock::synth::{SynthCustomer, SynthSpec, generate};
+use accord_core::clock::synth::{self, SynthSpec, generate};
 use accord_core::clock::{CatalogTerms, ClockView, Ticket, TicketEvent, TicketState, in_horizon};
 use accord_format::events::{parse_events, write_jsonl};
 use anyhow::{Context, bail};
@@ -572,31 +572,7 @@ pub fn generate_history(args: &GenerateArgs<'_>) -> anyhow::Result<ExitCode> {
     let start =
         from.to_zoned(TimeZone::UTC).context("--from: outside the supported range")?.timestamp();
     // Each customer opens tickets on the services an SLA covers for it.
-    let customers: Vec<SynthCustomer> = catalog
-        .customers
-        .values()
-        .map(|customer| SynthCustomer {
-            name: customer.meta.name.clone(),
-            zone: customer.time_zone.clone(),
-            services: catalog
-                .services
-                .keys()
-                .filter(|service| {
-                    let query = Query {
-                        customer: &customer.meta.name,
-                        service,
-                        region: None,
-                        site: customer.sites.first().map(|site| site.name.as_str()),
-                        on: from,
-                    };
-                    resolve(catalog, &query).is_ok()
-                })
-                .cloned()
-                .collect(),
-            sites: customer.sites.iter().map(|site| site.name.clone()).collect(),
-        })
-        .filter(|customer| !customer.services.is_empty())
-        .collect();
+    let customers = synth::customers(catalog, from);
     if customers.is_empty() {
         bail!(
             "{} defines no customers or no services to generate tickets for",

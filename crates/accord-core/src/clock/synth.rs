@@ -9,11 +9,12 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use jiff::civil::{Time, Weekday};
+use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::{Disambiguation, TimeZone};
 use jiff::{SignedDuration, Timestamp};
 
 use super::event::{Author, Created, EventKind, Score, TicketEvent, TicketType, Updated};
+use crate::agreement::{Catalog, Query, resolve};
 
 /// A customer of the synthetic helpdesk.
 #[derive(Clone, Debug)]
@@ -49,6 +50,36 @@ pub struct SynthSpec {
     /// Statuses a ticket waits in (`waiting_on_customer`...); when not empty, about 40 % of
     /// tickets wait once or twice.
     pub waiting_statuses: Vec<String>,
+}
+
+/// The customers of `catalog`, each with the services an SLA in force on `on` covers for it
+/// (at its first site); customers without any are left out.
+pub fn customers(catalog: &Catalog, on: Date) -> Vec<SynthCustomer> {
+    catalog
+        .customers
+        .values()
+        .map(|customer| SynthCustomer {
+            name: customer.meta.name.clone(),
+            zone: customer.time_zone.clone(),
+            services: catalog
+                .services
+                .keys()
+                .filter(|service| {
+                    let query = Query {
+                        customer: &customer.meta.name,
+                        service,
+                        region: None,
+                        site: customer.sites.first().map(|site| site.name.as_str()),
+                        on,
+                    };
+                    resolve(catalog, &query).is_ok()
+                })
+                .cloned()
+                .collect(),
+            sites: customer.sites.iter().map(|site| site.name.clone()).collect(),
+        })
+        .filter(|customer| !customer.services.is_empty())
+        .collect()
 }
 
 /// Generates the events of `spec.tickets` tickets, sorted by `(at, id)`: the order a helpdesk
