@@ -113,9 +113,12 @@ pub enum Command {
     Import(ImportCommand),
     /// Replays ticket events (JSON Lines) and prints every clock as of an instant.
     Replay {
-        /// The agreements: a YAML file or a directory of them.
+        /// The agreements: a YAML file or a directory of them; without it, the store's
+        /// agreement revisions, each ticket on those active when it was created.
         #[arg(long, value_name = "PATH")]
-        agreements: PathBuf,
+        agreements: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArg,
         /// The events, one JSON object per line (docs/events.md).
         #[arg(long, value_name = "FILE")]
         events: PathBuf,
@@ -144,9 +147,12 @@ pub enum ClockCommand {
     Explain {
         /// The ticket's id.
         ticket: String,
-        /// The agreements: a YAML file or a directory of them.
+        /// The agreements: a YAML file or a directory of them; without it, the store's
+        /// agreement revisions.
         #[arg(long, value_name = "PATH")]
-        agreements: PathBuf,
+        agreements: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArg,
         /// The events, one JSON object per line.
         #[arg(long, value_name = "FILE")]
         events: PathBuf,

@@ -13,7 +13,9 @@ use accord_core::clock::compliance::{ComplianceRow, Tally};
 use accord_core::clock::explain::{SpanKind, timeline};
 use accord_core::clock::hash::FastMap;
 use accord_core::clock::synth::{self, SynthSpec, generate};
-use accord_core::clock::{CatalogTerms, ClockView, Ticket, TicketEvent, TicketState, in_horizon};
+use accord_core::clock::{
+    CatalogTerms, ClockView, TermsSource, Ticket, TicketEvent, TicketState, in_horizon,
+};
 use accord_format::events::{parse_events, write_jsonl};
 use anyhow::{Context, bail};
 use jiff::tz::TimeZone;
@@ -21,7 +23,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use crate::agreement_cmd;
+use crate::cli::StoreArg;
 use crate::output;
+use crate::revision_cmd::StoreTerms;
 
 /// How `replay` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -32,11 +36,49 @@ pub enum Format {
     Json,
 }
 
+/// Where the terms come from.
+#[derive(Clone, Copy, Debug)]
+pub enum TermsFrom<'a> {
+    /// Documents in files: one revision each.
+    Files(&'a Path),
+    /// The store's revisions and their lifecycle.
+    Store(&'a StoreArg),
+}
+
+impl<'a> TermsFrom<'a> {
+    /// Files when a path is given, else the store.
+    pub fn new(agreements: Option<&'a Path>, store: &'a StoreArg) -> TermsFrom<'a> {
+        agreements.map_or(TermsFrom::Store(store), TermsFrom::Files)
+    }
+
+    fn load(self) -> anyhow::Result<Box<dyn TermsSource>> {
+        match self {
+            TermsFrom::Files(path) => {
+                let loaded = agreement_cmd::load(path)?;
+                let revisions: BTreeMap<String, String> = loaded
+                    .documents
+                    .iter()
+                    .filter(|document| document.kind == Kind::Agreement)
+                    .map(|document| {
+                        let hash = &document.content_hash;
+                        (
+                            document.name.clone(),
+                            format!("sha256:{}", hash.get(..12).unwrap_or(hash)),
+                        )
+                    })
+                    .collect();
+                Ok(Box::new(CatalogTerms::new(loaded.catalog, revisions)))
+            }
+            TermsFrom::Store(store) => Ok(Box::new(StoreTerms::load(store)?)),
+        }
+    }
+}
+
 /// What `replay` is asked.
 #[derive(Debug)]
 pub struct ReplayArgs<'a> {
-    /// Agreements.
-    pub agreements: &'a Path,
+    /// Where the terms come from.
+    pub terms: TermsFrom<'a>,
     /// Events (JSON Lines).
     pub events: &'a Path,
     /// The instant (default: the last event's).
@@ -51,7 +93,7 @@ pub struct ReplayArgs<'a> {
 
 /// A file of events replayed ticket by ticket.
 struct Replay {
-    terms: CatalogTerms,
+    terms: Box<dyn TermsSource>,
     // Sorted by ticket, then in the order the engine applies them.
     events: Vec<TicketEvent>,
     as_of: Timestamp,
@@ -70,22 +112,13 @@ fn parse_instant(flag: &str, text: &str) -> anyhow::Result<Timestamp> {
 /// Loads agreements and events: every event up to `at` (default: the last event's instant),
 /// sorted by ticket. `only` keeps one ticket's events.
 fn load_replay(
-    agreements: &Path,
+    terms: TermsFrom<'_>,
     events: &Path,
     at: Option<&str>,
     only: Option<&str>,
 ) -> anyhow::Result<Replay> {
     let at = at.map(|text| parse_instant("--at", text)).transpose()?;
-    let loaded = agreement_cmd::load(agreements)?;
-    let revisions: BTreeMap<String, String> = loaded
-        .documents
-        .iter()
-        .filter(|document| document.kind == Kind::Agreement)
-        .map(|document| {
-            let short = document.content_hash.get(..12).unwrap_or(&document.content_hash);
-            (document.name.clone(), format!("sha256:{short}"))
-        })
-        .collect();
+    let terms = terms.load()?;
     let text = std::fs::read_to_string(events)
         .with_context(|| format!("reading events {}", events.display()))?;
     let started = Instant::now();
@@ -128,13 +161,7 @@ fn load_replay(
         .map(|record| record.event)
         .filter(|event| event.at <= as_of && only.is_none_or(|only| *event.ticket == *only))
         .collect();
-    Ok(Replay {
-        terms: CatalogTerms::new(loaded.catalog, revisions),
-        events,
-        as_of,
-        n_duplicates: parsed.duplicates,
-        parse_time,
-    })
+    Ok(Replay { terms, events, as_of, n_duplicates: parsed.duplicates, parse_time })
 }
 
 impl Replay {
@@ -150,7 +177,7 @@ impl Replay {
         };
         for (id, events) in groups {
             let started = Instant::now();
-            let (ticket, duplicates) = Ticket::from_events(id, events, &mut self.terms);
+            let (ticket, duplicates) = Ticket::from_events(id, events, self.terms.as_mut());
             folded.fold_time += started.elapsed();
             folded.n_duplicates += duplicates;
             visit(&ticket);
@@ -184,7 +211,7 @@ fn group_by_ticket(events: Vec<TicketEvent>) -> Vec<(Arc<str>, Vec<TicketEvent>)
 
 /// `accord replay`.
 pub fn replay(args: &ReplayArgs<'_>) -> anyhow::Result<ExitCode> {
-    let mut replay = load_replay(args.agreements, args.events, args.at, None)?;
+    let mut replay = load_replay(args.terms, args.events, args.at, None)?;
     let as_of = replay.as_of;
     let n_events = replay.events.len();
     let mut tally = Tally::default();
@@ -439,11 +466,11 @@ fn ticket_json(id: &str, state: &TicketState, views: &[ClockView], as_of: Timest
 /// `accord clock explain TICKET`.
 pub fn explain(
     ticket_id: &str,
-    agreements: &Path,
+    terms: TermsFrom<'_>,
     events: &Path,
     at: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let mut replay = load_replay(agreements, events, at, Some(ticket_id))?;
+    let mut replay = load_replay(terms, events, at, Some(ticket_id))?;
     let as_of = replay.as_of;
     let mut found = None;
     let _ = replay.for_each_ticket(|ticket| found = Some(ticket.clone()));

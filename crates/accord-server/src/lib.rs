@@ -55,9 +55,9 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Import(cli::ImportCommand::Openslo { file, output }) => {
             agreement_cmd::import_openslo(&file, output.as_deref())
         }
-        cli::Command::Replay { agreements, events, at, format, summary, stats } => {
+        cli::Command::Replay { agreements, store, events, at, format, summary, stats } => {
             clock_cmd::replay(&clock_cmd::ReplayArgs {
-                agreements: &agreements,
+                terms: clock_cmd::TermsFrom::new(agreements.as_deref(), &store),
                 events: &events,
                 at: at.as_deref(),
                 format,
@@ -65,8 +65,15 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
                 stats,
             })
         }
-        cli::Command::Clock(cli::ClockCommand::Explain { ticket, agreements, events, at }) => {
-            clock_cmd::explain(&ticket, &agreements, &events, at.as_deref())
+        cli::Command::Clock(cli::ClockCommand::Explain {
+            ticket,
+            agreements,
+            store,
+            events,
+            at,
+        }) => {
+            let terms = clock_cmd::TermsFrom::new(agreements.as_deref(), &store);
+            clock_cmd::explain(&ticket, terms, &events, at.as_deref())
         }
         cli::Command::Clock(cli::ClockCommand::Generate {
             agreements,

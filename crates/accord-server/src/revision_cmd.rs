@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use accord_core::agreement::{self, Agreement, Catalog, Kind};
+use accord_core::clock::{CatalogTerms, PinnedTerms, TermsSource, Who};
 use accord_core::lifecycle::{self, Action, LifecycleState, RevisionLifecycle, Transition};
 use accord_format::catalog::{self as format_catalog, Input, SourceDocument};
 use accord_store::{Applied, Change, Location, NewRevision, Revision, Store};
@@ -350,4 +352,107 @@ pub fn lifecycle(
         recorded.iter().map(|t| format!("revision {}: {}", t.revision, describe_transition(t))),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ticket terms from the store: for each instant, the agreement revisions active then, so a
+/// ticket runs on the revision in force when its clocks started.
+///
+/// Calendars, services and customers come from their latest revisions: they have no
+/// lifecycle of their own.
+pub(crate) struct StoreTerms {
+    location: String,
+    base: Catalog,
+    agreements: Vec<StoredAgreement>,
+    // One terms source per set of active revisions, keyed by (agreement index, revision).
+    by_active: BTreeMap<Vec<(usize, u32)>, CatalogTerms>,
+}
+
+struct StoredAgreement {
+    revisions: Vec<Revision>,
+    transitions: Vec<Transition>,
+}
+
+impl StoreTerms {
+    /// Reads every agreement revision and its lifecycle from the store.
+    pub(crate) fn load(store: &StoreArg) -> anyhow::Result<StoreTerms> {
+        let location = location(store)?.to_string();
+        let (base, agreements) = block_on(async {
+            let store = open(store).await?;
+            let latest = store.latest(None).await.context("reading the latest revisions")?;
+            let (agreements, others): (Vec<Revision>, Vec<Revision>) =
+                latest.into_iter().partition(|revision| revision.kind == "Agreement");
+            let base = catalog_from(&others)?;
+            let mut stored = Vec::new();
+            for latest in agreements {
+                let summaries = store.revisions("Agreement", &latest.name).await?;
+                let transitions = store.transitions("Agreement", &latest.name).await?;
+                let mut revisions = Vec::new();
+                for summary in summaries {
+                    revisions
+                        .push(store.revision("Agreement", &latest.name, summary.number).await?);
+                }
+                stored.push(StoredAgreement { revisions, transitions });
+            }
+            anyhow::Ok((base, stored))
+        })??;
+        if agreements.is_empty() {
+            bail!(
+                "{location} holds no agreements: apply documents first, or pass --agreements PATH"
+            );
+        }
+        Ok(StoreTerms { location, base, agreements, by_active: BTreeMap::new() })
+    }
+
+    /// The agreement revisions active at `at`.
+    fn active_at(&self, at: Timestamp) -> Vec<(usize, u32)> {
+        let mut active = Vec::new();
+        for (agreement_idx, agreement) in self.agreements.iter().enumerate() {
+            let found = agreement.revisions.iter().rev().find(|revision| {
+                let summary = &revision.summary;
+                lifecycle::state_at(
+                    summary.number,
+                    &agreement.transitions,
+                    &summary.lifecycle(),
+                    at,
+                ) == Some(LifecycleState::Active)
+            });
+            if let Some(revision) = found {
+                active.push((agreement_idx, revision.summary.number));
+            }
+        }
+        active
+    }
+}
+
+impl TermsSource for StoreTerms {
+    fn terms(&mut self, who: &Who<'_>, at: Timestamp) -> Result<Arc<PinnedTerms>, String> {
+        let active = self.active_at(at);
+        if active.is_empty() {
+            return Err(format!("no agreement revision in {} is active at {at}", self.location));
+        }
+        if !self.by_active.contains_key(&active) {
+            let chosen: Vec<Revision> = active
+                .iter()
+                .filter_map(|(agreement_idx, number)| {
+                    self.agreements[*agreement_idx]
+                        .revisions
+                        .iter()
+                        .find(|revision| revision.summary.number == *number)
+                        .cloned()
+                })
+                .collect();
+            let mut catalog = self.base.clone();
+            catalog.agreements =
+                catalog_from(&chosen).map_err(|error| error.to_string())?.agreements;
+            let labels = chosen
+                .iter()
+                .map(|revision| (revision.name.clone(), format!("r{}", revision.summary.number)))
+                .collect();
+            self.by_active.insert(active.clone(), CatalogTerms::new(catalog, labels));
+        }
+        match self.by_active.get_mut(&active) {
+            Some(terms) => terms.terms(who, at),
+            None => Err("no terms".to_owned()),
+        }
+    }
 }

@@ -206,3 +206,83 @@ fn malformed_events_are_rejected_with_line_and_field_and_nothing_is_replayed() {
     assert!(run.stderr.contains("events.jsonl:3: at: "), "{}", run.stderr);
     assert!(run.stderr.contains("2 malformed events; nothing was replayed"), "{}", run.stderr);
 }
+
+const DOCUMENTS: &str = r"apiVersion: accord/v1
+kind: Calendar
+metadata: { name: desk }
+spec:
+  timeZone: Europe/Berlin
+  hours: { mon-fri: [09:00-17:00] }
+---
+apiVersion: accord/v1
+kind: Service
+metadata: { name: helpdesk }
+spec:
+  calendars: [{ calendar: desk }]
+---
+apiVersion: accord/v1
+kind: Customer
+metadata: { name: acme }
+spec: { timeZone: Europe/Berlin }
+---
+apiVersion: accord/v1
+kind: Agreement
+metadata: { name: sla }
+spec:
+  type: sla
+  level: corporate
+  parties: { provider: Northwind }
+  term: { effectiveFrom: FROM, timeZone: Europe/Berlin, review: { next: 2099-06-01 } }
+  objectives:
+    response: { P2: 1h }
+    resolution: { P2: TARGET }
+";
+
+#[test]
+fn a_replay_from_the_store_runs_each_ticket_on_the_revision_active_at_its_creation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data").display().to_string();
+    let store = ["--data", data.as_str()];
+    let documents = dir.path().join("documents.yaml");
+    let revise = |from: &str, target: &str| {
+        let text = DOCUMENTS.replace("FROM", from).replace("TARGET", target);
+        std::fs::write(&documents, text).expect("write documents");
+        let path = documents.display().to_string();
+        accord(&[&["apply", path.as_str()][..], &store[..]].concat()).ok();
+        for action in ["submit", "approve", "activate"] {
+            accord(&[&["lifecycle", "sla", action][..], &store[..]].concat()).ok();
+        }
+    };
+    // Revision 1 is active from now on; revision 2 takes over when its term starts in 2099.
+    revise("2026-01-01", "8h");
+    revise("2099-01-01", "4h");
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"id":"a1","ticket":"T-A","type":"created","at":"2098-12-30T09:00:00+01:00","customer":"acme","service":"helpdesk","priority":"P2"}"#,
+            "\n",
+            r#"{"id":"b1","ticket":"T-B","type":"created","at":"2099-01-05T09:00:00+01:00","customer":"acme","service":"helpdesk","priority":"P2"}"#,
+            "\n",
+            r#"{"id":"a2","ticket":"T-A","type":"updated","at":"2099-01-05T10:00:00+01:00","status":"open"}"#,
+            "\n",
+        ),
+    )
+    .expect("write events");
+    let events = events.display().to_string();
+    let run = accord(&[&["replay", "--events", events.as_str()][..], &store[..]].concat()).ok();
+    let resolution: Vec<&str> =
+        run.stdout.lines().filter(|line| line.contains("\tresolution\t")).collect();
+    assert_eq!(resolution.len(), 2, "{}", run.stdout);
+    // T-A was created under revision 1 and keeps its 8h after revision 2 takes over.
+    assert!(
+        resolution[0].starts_with("T-A\t") && resolution[0].contains("\t8h\t"),
+        "{resolution:?}"
+    );
+    assert!(resolution[0].ends_with("\tsla r1"), "{resolution:?}");
+    assert!(
+        resolution[1].starts_with("T-B\t") && resolution[1].contains("\t4h\t"),
+        "{resolution:?}"
+    );
+    assert!(resolution[1].ends_with("\tsla r2"), "{resolution:?}");
+}
