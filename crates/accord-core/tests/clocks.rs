@@ -594,7 +594,7 @@ fn a_ticket_keeps_the_revision_in_force_when_its_clocks_started() {
         format!(
             "{id}: {} pinned {}, target {}",
             terms.revision_label(),
-            show(terms.pinned_at),
+            show(state.pinned_at.expect("pinned")),
             format_duration(cycle.target)
         )
     };

@@ -456,7 +456,7 @@ fn ticket_json(id: &str, state: &TicketState, views: &[ClockView], as_of: Timest
         "revisions": state.terms.as_ref().map(|terms| terms.revisions.iter().map(|revision| json!({
             "agreement": revision.agreement, "revision": revision.revision,
         })).collect::<Vec<_>>()),
-        "termsPinnedAt": state.terms.as_ref().map(|terms| terms.pinned_at.to_string()),
+        "termsPinnedAt": state.pinned_at.map(|at| at.to_string()),
         "nextChange": state.next_change(as_of).map(|at| at.to_string()),
         "problems": state.problems,
         "clocks": clocks,
@@ -494,7 +494,7 @@ pub fn explain(
                 out,
                 "terms: {} (the revisions in force at {}, kept for the ticket's life)",
                 terms.revision_label(),
-                terms.pinned_at
+                state.pinned_at.map_or_else(|| "-".to_owned(), |at| show(at, &terms.zone)),
             );
         }
         None => {

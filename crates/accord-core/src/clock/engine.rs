@@ -324,6 +324,8 @@ pub struct TicketState {
     pub statuses: Vec<(Timestamp, Arc<str>)>,
     /// The terms the clocks run on.
     pub terms: Option<Arc<PinnedTerms>>,
+    /// The instant whose agreement revisions `terms` come from: the ticket's creation.
+    pub pinned_at: Option<Timestamp>,
     /// Why the ticket has no or fewer clocks (no terms, events before creation...).
     pub problems: Vec<String>,
     /// The clocks.
@@ -545,8 +547,7 @@ impl TicketState {
                 }
                 if rescope {
                     // The ticket keeps the revisions in force when its clocks started.
-                    let pinned_at = self.terms.as_ref().map_or(at, |terms| terms.pinned_at);
-                    self.pin(source, pinned_at);
+                    self.pin(source, self.pinned_at.unwrap_or(at));
                 }
                 if rescope || rekey {
                     self.refresh_objectives();
@@ -638,6 +639,7 @@ impl TicketState {
         let (Some(customer), Some(service)) = (&self.customer, &self.service) else { return };
         let who =
             Who { customer, service, site: self.site.as_deref(), region: self.region.as_deref() };
+        self.pinned_at = Some(at);
         match source.terms(&who, at) {
             Ok(terms) => self.terms = Some(terms),
             Err(why) => {

@@ -153,8 +153,6 @@ pub struct PinnedTerms {
     pub region: Option<String>,
     /// The agreement revisions merged, least specific first.
     pub revisions: Vec<RevisionRef>,
-    /// The instant whose revisions these are.
-    pub pinned_at: Timestamp,
     /// The customer's time zone (compliance periods).
     pub zone: TimeZone,
     /// Ticket objectives by metric (in [`Metric::ALL`] order) and key; only those with a
@@ -203,15 +201,17 @@ pub struct CatalogTerms {
     cache: FastMap<u64, Vec<(CacheKey, Pinned)>>,
 }
 
-type CacheKey = (String, String, Option<String>, Option<String>, Date);
+// The query and the agreements in force (by position in the catalog): terms differ from one
+// date to the next only when an agreement starts or ends.
+type CacheKey = (String, String, Option<String>, Option<String>, Vec<usize>);
 type Pinned = Result<Arc<PinnedTerms>, String>;
 
-fn same_query(key: &CacheKey, who: &Who<'_>, on: Date) -> bool {
+fn same_query(key: &CacheKey, who: &Who<'_>, in_force: impl Iterator<Item = usize>) -> bool {
     key.0 == who.customer
         && key.1 == who.service
         && key.2.as_deref() == who.site
         && key.3.as_deref() == who.region
-        && key.4 == on
+        && key.4.iter().copied().eq(in_force)
 }
 
 impl CatalogTerms {
@@ -239,20 +239,26 @@ impl TermsSource for CatalogTerms {
     fn terms(&mut self, who: &Who<'_>, at: Timestamp) -> Result<Arc<PinnedTerms>, String> {
         let customer_zone = self.catalog.customers.get(who.customer).map(|c| &c.time_zone);
         let on = customer_zone.unwrap_or(&TimeZone::UTC).to_datetime(at).date();
+        let agreements = &self.catalog.agreements;
+        let in_force = || {
+            agreements.values().enumerate().filter(|(_, a)| a.in_force_on(on)).map(|(idx, _)| idx)
+        };
         let mut hasher = FastHasher::default();
-        (who.customer, who.service, who.site, who.region, on).hash(&mut hasher);
+        (who.customer, who.service, who.site, who.region).hash(&mut hasher);
+        in_force().for_each(|idx| hasher.write_usize(idx));
         let entries = self.cache.entry(hasher.finish()).or_default();
-        if let Some((_, cached)) = entries.iter().find(|(key, _)| same_query(key, who, on)) {
+        if let Some((_, cached)) = entries.iter().find(|(key, _)| same_query(key, who, in_force()))
+        {
             return cached.clone();
         }
         let zone = customer_zone.cloned().unwrap_or(TimeZone::UTC);
-        let pinned = pin(&self.catalog, &self.calendars, &self.revisions, who, at, on, zone);
+        let pinned = pin(&self.catalog, &self.calendars, &self.revisions, who, on, zone);
         let key: CacheKey = (
             who.customer.to_owned(),
             who.service.to_owned(),
             who.site.map(str::to_owned),
             who.region.map(str::to_owned),
-            on,
+            in_force().collect(),
         );
         entries.push((key, pinned.clone()));
         pinned
@@ -265,7 +271,6 @@ pub fn pin(
     calendars: &HashMap<String, (BusinessCalendar, Arc<DueMemo>)>,
     revisions: &BTreeMap<String, String>,
     who: &Who<'_>,
-    at: Timestamp,
     on: Date,
     zone: TimeZone,
 ) -> Result<Arc<PinnedTerms>, String> {
@@ -327,7 +332,6 @@ pub fn pin(
                     .unwrap_or_else(|| "current".to_owned()),
             })
             .collect(),
-        pinned_at: at,
         zone,
         objectives,
         compliance: effective.terms.compliance.clone(),
