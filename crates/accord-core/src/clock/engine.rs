@@ -124,9 +124,9 @@ impl Cycle {
     /// The least business time at which an unfired rung or the breach is crossed.
     fn next_crossing(&self) -> SignedDuration {
         let mut next = if self.breached_at.is_none() { self.target } else { SignedDuration::MAX };
-        for rung in &self.objective.ladder {
+        for (rung_idx, rung) in self.objective.ladder.iter().enumerate() {
             if !self.fired.iter().any(|fired| fired.rung.idx == rung.idx) {
-                next = next.min(rung.threshold(self.target));
+                next = next.min(self.objective.threshold(rung_idx, self.target));
             }
         }
         next
@@ -179,11 +179,11 @@ impl Cycle {
                 (at < to).then_some(at)
             };
             let target = self.target;
-            for rung in &self.objective.ladder {
+            for (rung_idx, rung) in self.objective.ladder.iter().enumerate() {
                 if self.fired.iter().any(|fired| fired.rung.idx == rung.idx) {
                     continue;
                 }
-                if let Some(at) = crossing(rung.threshold(target)) {
+                if let Some(at) = crossing(self.objective.threshold(rung_idx, target)) {
                     self.fired.push(firing(rung, at));
                 }
             }
@@ -657,8 +657,12 @@ impl TicketState {
                 if self.clocks.capacity() == 0 {
                     self.clocks.reserve_exact(Metric::ALL.len());
                 }
-                // Most clocks run one cycle.
-                let cycles = Vec::with_capacity(1);
+                // Most clocks run one cycle; updates and next responses a few.
+                let capacity = match metric {
+                    Metric::Update | Metric::NextResponse => 4,
+                    _ => 1,
+                };
+                let cycles = Vec::with_capacity(capacity);
                 self.clocks.insert(idx, Clock { metric, cycles, retargets: Vec::new() });
                 idx
             }

@@ -95,6 +95,8 @@ pub struct Objective {
     pub reopen: ReopenRule,
     /// The escalation rungs for this metric and key, in ladder order.
     pub ladder: Vec<Arc<Rung>>,
+    /// Each rung's threshold for a duration target, computed once.
+    duration_thresholds: Vec<SignedDuration>,
     /// Business-day deadlines of the calendar, shared by every objective on it.
     due_memo: Arc<DueMemo>,
 }
@@ -105,6 +107,14 @@ pub struct Objective {
 pub struct DueMemo(Mutex<FastMap<(u32, Date), Timestamp>>);
 
 impl Objective {
+    /// The threshold of the `rung_idx`-th rung of `ladder` on a cycle with `target`.
+    pub fn threshold(&self, rung_idx: usize, target: SignedDuration) -> SignedDuration {
+        match (self.target, self.duration_thresholds.get(rung_idx)) {
+            (Target::Duration(duration), Some(threshold)) if duration == target => *threshold,
+            _ => self.ladder[rung_idx].threshold(target),
+        }
+    }
+
     /// Whether `status` pauses the clock.
     pub fn pauses(&self, status: &str) -> bool {
         self.pause_on.iter().any(|paused| paused.len() == status.len() && &**paused == status)
@@ -294,7 +304,7 @@ pub fn pin(
                 resolved.calendar.value
             ));
         };
-        let rungs = ladder
+        let rungs: Vec<Arc<Rung>> = ladder
             .unwrap_or_default()
             .iter()
             .enumerate()
@@ -311,6 +321,12 @@ pub fn pin(
             calendar: calendar.clone(),
             pause_on: resolved.pause_on.value.iter().map(|s| Arc::from(s.as_str())).collect(),
             reopen: resolved.reopen.value,
+            duration_thresholds: match target {
+                Target::Duration(duration) => {
+                    rungs.iter().map(|rung| rung.threshold(duration)).collect()
+                }
+                Target::BusinessDays(_) => Vec::new(),
+            },
             ladder: rungs,
             effective: resolved,
             due_memo: due_memo.clone(),
