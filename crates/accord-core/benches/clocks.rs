@@ -137,6 +137,7 @@ fn bench(c: &mut Criterion) {
     for _ in 0..20 {
         let round: Vec<TicketEvent> = (n..n + open.len()).map(next_event).collect();
         n += open.len();
+        #[expect(clippy::disallowed_methods, reason = "a benchmark times itself")]
         let started = std::time::Instant::now();
         for event in round {
             live.apply(black_box(event));
