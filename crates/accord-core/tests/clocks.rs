@@ -527,6 +527,19 @@ fn a_service_change_recounts_on_the_new_services_calendar() {
 }
 
 #[test]
+fn round_the_clock_targets_count_real_hours_across_the_autumn_change() {
+    // The night the clocks go back has 25 hours: 8h from midnight is due at 07:00, not 08:00.
+    let mut engine = engine();
+    for event in events("2026-10-25T00:00 created P2\n2026-10-25T00:00 service hosting") {
+        engine.apply(event);
+    }
+    let state = &engine.ticket("T-1").expect("ticket").state;
+    let resolution = state.clock(Metric::Resolution).expect("resolution");
+    let due = resolution.last_cycle().expect("cycle").deadline().expect("running");
+    expect!["Sun 10-25 07:00"].assert_eq(&show(due));
+}
+
+#[test]
 fn compliance_counts_tickets_and_the_misses_left() {
     let mut engine = engine();
     // Ten P2 tickets on one Monday; one is solved the next morning, an hour late.
