@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod agreement;
+pub mod availability;
 pub mod calendar;
 pub mod clock;
 pub mod lifecycle;

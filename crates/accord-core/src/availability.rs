@@ -1,0 +1,464 @@
+//! Availability accounting: how much of a window a component was up, by the agreement's own
+//! rules.
+//!
+//! The inputs are intervals, never samples: outages (from probes, heartbeats or recorded
+//! incidents, each with an impact), and spans left out of the measurement (planned
+//! maintenance, excluded incidents). A window's eligible time is its length less what is left
+//! out; its downtime is the outage time inside the eligible time, major outages in full and
+//! partial or degraded ones by their weights, where several outages overlap the worst impact
+//! counting once; outages shorter than the agreement's minimum are ignored. Availability is
+//! the exact ratio of the two, in nanoseconds, so 99.9953 % is what the month was, not a float.
+
+use std::fmt;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+
+use crate::agreement::{Percent, Window};
+use crate::calendar::TimeRange;
+
+/// How bad an outage is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Impact {
+    /// Degraded service (slow, some features missing).
+    Degraded,
+    /// Part of the service down.
+    Partial,
+    /// The service down.
+    Major,
+}
+
+impl Impact {
+    /// The word used in documents and files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Impact::Degraded => "degraded",
+            Impact::Partial => "partial",
+            Impact::Major => "major",
+        }
+    }
+}
+
+/// A span during which a component was not fully up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outage {
+    /// When.
+    pub range: TimeRange,
+    /// How bad.
+    pub impact: Impact,
+}
+
+/// The agreement's rules for counting downtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rules {
+    /// The share of a partial outage's time that counts.
+    pub partial_weight: Percent,
+    /// The share of a degraded service's time that counts.
+    pub degraded_weight: Percent,
+    /// Outages shorter than this are ignored.
+    pub minimum: SignedDuration,
+}
+
+impl Default for Rules {
+    /// Partial outages count in full, degraded service not at all, every outage counts.
+    fn default() -> Rules {
+        Rules {
+            partial_weight: Percent::HUNDRED,
+            degraded_weight: Percent::from_micros(0).expect("0 % is a percentage"),
+            minimum: SignedDuration::ZERO,
+        }
+    }
+}
+
+impl Rules {
+    fn weight(&self, impact: Impact) -> Percent {
+        match impact {
+            Impact::Major => Percent::HUNDRED,
+            Impact::Partial => self.partial_weight,
+            Impact::Degraded => self.degraded_weight,
+        }
+    }
+}
+
+/// An exact availability: good time over eligible time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Availability {
+    /// Eligible time less downtime.
+    pub good: SignedDuration,
+    /// Eligible time.
+    pub eligible: SignedDuration,
+}
+
+impl Availability {
+    /// The share as a percentage, rounded down to a millionth of a percent (never overstating
+    /// it); 100 % when nothing was eligible.
+    pub fn percent(self) -> Percent {
+        let eligible = self.eligible.as_nanos();
+        if eligible <= 0 {
+            return Percent::HUNDRED;
+        }
+        let good = self.good.as_nanos().clamp(0, eligible);
+        let micros = good * i128::from(Percent::HUNDRED.micros()) / eligible;
+        Percent::from_micros(u32::try_from(micros).unwrap_or(0)).unwrap_or(Percent::HUNDRED)
+    }
+
+    /// Whether the availability is at least `target`, exactly.
+    pub fn meets(self, target: Percent) -> bool {
+        let eligible = self.eligible.as_nanos();
+        eligible <= 0
+            || self.good.as_nanos() * i128::from(Percent::HUNDRED.micros())
+                >= i128::from(target.micros()) * eligible
+    }
+}
+
+impl fmt::Display for Availability {
+    /// Four decimals, rounded down: `99.9953%`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let micros = self.percent().micros();
+        let hundredths_of_basis = micros / 100;
+        write!(f, "{}.{:04}%", hundredths_of_basis / 10_000, hundredths_of_basis % 10_000)
+    }
+}
+
+/// How an outage was counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountedOutage {
+    /// The outage as recorded.
+    pub outage: Outage,
+    /// The time it counted in the window (weighted, outside left-out spans, worst impact
+    /// counted once where outages overlap).
+    pub counted: SignedDuration,
+    /// Whether it was ignored for being shorter than the minimum.
+    pub too_short: bool,
+}
+
+/// A window's account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// The window.
+    pub window: TimeRange,
+    /// Time left out (maintenance, excluded incidents), inside the window.
+    pub left_out: SignedDuration,
+    /// Weighted downtime inside the eligible time.
+    pub downtime: SignedDuration,
+    /// Every outage that touches the window.
+    pub outages: Vec<CountedOutage>,
+}
+
+impl Account {
+    /// The window's length.
+    pub fn length(&self) -> SignedDuration {
+        self.window.end().duration_since(self.window.start())
+    }
+
+    /// Eligible time: the window less what is left out.
+    pub fn eligible(&self) -> SignedDuration {
+        self.length() - self.left_out
+    }
+
+    /// The availability.
+    pub fn availability(&self) -> Availability {
+        Availability { good: self.eligible() - self.downtime, eligible: self.eligible() }
+    }
+}
+
+/// Sorted, merged ranges clipped to `window`.
+fn merged(ranges: impl IntoIterator<Item = TimeRange>, window: TimeRange) -> Vec<TimeRange> {
+    let mut clipped: Vec<TimeRange> = ranges
+        .into_iter()
+        .filter_map(|range| {
+            TimeRange::new(range.start().max(window.start()), range.end().min(window.end()))
+        })
+        .filter(|range| range.start() < range.end())
+        .collect();
+    clipped.sort_by_key(|range| range.start());
+    let mut out: Vec<TimeRange> = Vec::with_capacity(clipped.len());
+    for range in clipped {
+        match out.last_mut() {
+            Some(last) if range.start() <= last.end() => {
+                if range.end() > last.end() {
+                    *last = TimeRange::new(last.start(), range.end()).expect("ordered");
+                }
+            }
+            _ => out.push(range),
+        }
+    }
+    out
+}
+
+/// Length of `[from, to)` outside the sorted, merged `left_out` ranges.
+fn outside(from: Timestamp, to: Timestamp, left_out: &[TimeRange]) -> SignedDuration {
+    let mut total = to.duration_since(from);
+    for range in left_out {
+        let start = range.start().max(from);
+        let end = range.end().min(to);
+        if start < end {
+            total -= end.duration_since(start);
+        }
+    }
+    total
+}
+
+/// Accounts for `window`: `outages` from any source, `left_out` spans (maintenance, excluded
+/// incidents) that are not measured.
+pub fn account(
+    window: TimeRange,
+    outages: &[Outage],
+    left_out: &[TimeRange],
+    rules: &Rules,
+) -> Account {
+    let left_out = merged(left_out.iter().copied(), window);
+    let left_out_total = left_out
+        .iter()
+        .map(|range| range.end().duration_since(range.start()))
+        .fold(SignedDuration::ZERO, |sum, length| sum + length);
+    let counting: Vec<(usize, Outage)> = outages
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, outage)| {
+            outage.range.end().duration_since(outage.range.start()) >= rules.minimum
+        })
+        .collect();
+    // Cut the window at every outage boundary; in each piece the worst impact counts.
+    let mut cuts: Vec<Timestamp> = counting
+        .iter()
+        .flat_map(|(_, outage)| [outage.range.start(), outage.range.end()])
+        .filter(|at| *at > window.start() && *at < window.end())
+        .chain([window.start(), window.end()])
+        .collect();
+    cuts.sort();
+    cuts.dedup();
+    let mut counted = vec![SignedDuration::ZERO; outages.len()];
+    let mut downtime = SignedDuration::ZERO;
+    for piece in cuts.windows(2) {
+        let (from, to) = (piece[0], piece[1]);
+        let worst = counting
+            .iter()
+            .filter(|(_, outage)| outage.range.start() <= from && outage.range.end() >= to)
+            .max_by_key(|(idx, outage)| (outage.impact, std::cmp::Reverse(*idx)));
+        let Some((idx, outage)) = worst else { continue };
+        let time = rules.weight(outage.impact).of(outside(from, to, &left_out));
+        counted[*idx] += time;
+        downtime += time;
+    }
+    let outages = outages
+        .iter()
+        .enumerate()
+        .filter(|(_, outage)| {
+            outage.range.start() < window.end() && outage.range.end() > window.start()
+        })
+        .map(|(idx, outage)| CountedOutage {
+            outage: *outage,
+            counted: counted[idx],
+            too_short: outage.range.end().duration_since(outage.range.start()) < rules.minimum,
+        })
+        .collect();
+    Account { window, left_out: left_out_total, downtime, outages }
+}
+
+/// The calendar period of `window` holding `at`, in `zone` (weeks start on Monday); a rolling
+/// window is the N days of 24 hours up to `at`.
+///
+/// # Errors
+///
+/// When the period's bounds are outside what the zone can represent.
+pub fn period_of(window: Window, at: Timestamp, zone: &TimeZone) -> Result<TimeRange, jiff::Error> {
+    let date = zone.to_datetime(at).date();
+    let (first, next) = match window {
+        Window::Day => (date, date.tomorrow()?),
+        Window::Week => {
+            let monday =
+                date.checked_sub(i64::from(date.weekday().to_monday_zero_offset()).days())?;
+            (monday, monday.checked_add(7.days())?)
+        }
+        Window::Month => {
+            let first = date.first_of_month();
+            (first, first.checked_add(1.month())?)
+        }
+        Window::Quarter => {
+            let month = (date.month() - 1) / 3 * 3 + 1;
+            let first = Date::new(date.year(), month, 1)?;
+            (first, first.checked_add(3.months())?)
+        }
+        Window::Year => {
+            let first = Date::new(date.year(), 1, 1)?;
+            (first, first.checked_add(1.year())?)
+        }
+        Window::Rolling { days } => {
+            let start = at.checked_sub(SignedDuration::from_hours(24 * i64::from(days)))?;
+            return Ok(TimeRange::new(start, at).expect("ordered"));
+        }
+    };
+    let start = first.to_zoned(zone.clone())?.timestamp();
+    let end = next.to_zoned(zone.clone())?.timestamp();
+    Ok(TimeRange::new(start, end).expect("a period ends after it starts"))
+}
+
+/// Parses a period label, `2026-10`, `2026-Q4` or `2026`, into its range in `zone`, with the
+/// window kind it names.
+///
+/// # Errors
+///
+/// A message naming the label and the accepted forms.
+pub fn parse_period(label: &str, zone: &TimeZone) -> Result<(Window, TimeRange), String> {
+    let bad = || format!("invalid period {label:?}: expected YYYY-MM, YYYY-Qn or YYYY");
+    let (window, first) = match label.split_once('-') {
+        None => (Window::Year, Date::new(label.parse().map_err(|_| bad())?, 1, 1)),
+        Some((year, quarter)) if quarter.starts_with('Q') => {
+            let quarter: i8 = quarter[1..].parse().map_err(|_| bad())?;
+            if !(1..=4).contains(&quarter) {
+                return Err(bad());
+            }
+            (Window::Quarter, Date::new(year.parse().map_err(|_| bad())?, (quarter - 1) * 3 + 1, 1))
+        }
+        Some((year, month)) => (
+            Window::Month,
+            Date::new(year.parse().map_err(|_| bad())?, month.parse().map_err(|_| bad())?, 1),
+        ),
+    };
+    let first = first.map_err(|_| bad())?;
+    let at = first.to_zoned(zone.clone()).map_err(|_| bad())?.timestamp();
+    let range = period_of(window, at, zone).map_err(|_| bad())?;
+    Ok((window, range))
+}
+
+/// What the error budget of a window looks like at an instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Downtime the target allows over the whole window's eligible time.
+    pub allowed: SignedDuration,
+    /// Downtime so far.
+    pub consumed: SignedDuration,
+    /// `allowed - consumed`; negative once the objective is missed.
+    pub remaining: SignedDuration,
+    /// The window's availability at its end if downtime goes on at the rate so far.
+    pub forecast: Availability,
+}
+
+/// The budget of a window whose whole account is `window` and whose account up to now is
+/// `so_far` (the same when the window is over).
+pub fn budget(target: Percent, window: &Account, so_far: &Account) -> Budget {
+    let eligible = window.eligible();
+    let allowed = target.complement_of(eligible);
+    let consumed = so_far.downtime;
+    let elapsed = so_far.eligible();
+    let forecast_downtime = if elapsed > SignedDuration::ZERO {
+        let nanos = consumed.as_nanos() * eligible.as_nanos() / elapsed.as_nanos();
+        SignedDuration::from_nanos(i64::try_from(nanos).unwrap_or(i64::MAX))
+    } else {
+        SignedDuration::ZERO
+    };
+    Budget {
+        allowed,
+        consumed,
+        remaining: allowed - consumed,
+        forecast: Availability { good: eligible - forecast_downtime, eligible },
+    }
+}
+
+/// The downtime a target allows over a window's length: 99.999 % of 30 days is 25.92 s.
+pub fn allowed_downtime(target: Percent, length: SignedDuration) -> SignedDuration {
+    target.complement_of(length)
+}
+
+/// One multiwindow burn-rate rule (Google SRE workbook, chapter 5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BurnRule {
+    /// `page` or `ticket`.
+    pub severity: &'static str,
+    /// The burn rate, in tenths (144 is 14.4x).
+    pub tenths: u32,
+    /// The long lookback.
+    pub long: SignedDuration,
+    /// The short lookback.
+    pub short: SignedDuration,
+}
+
+/// The workbook's four rules for a 30-day objective, with their lookbacks scaled to a window
+/// of `length`: page at 14.4x over 1 h and 5 min, and at 6x over 6 h and 30 min; ticket at 3x
+/// over 1 d and 2 h, and at 1x over 3 d and 6 h.
+pub fn standard_burn_rules(length: SignedDuration) -> Vec<BurnRule> {
+    let scale = |minutes: i64| {
+        let nanos = SignedDuration::from_mins(minutes).as_nanos() * length.as_nanos()
+            / SignedDuration::from_hours(24 * 30).as_nanos();
+        SignedDuration::from_nanos(i64::try_from(nanos).unwrap_or(i64::MAX))
+    };
+    [
+        ("page", 144, 60, 5),
+        ("page", 60, 360, 30),
+        ("ticket", 30, 1440, 120),
+        ("ticket", 10, 4320, 360),
+    ]
+    .into_iter()
+    .map(|(severity, tenths, long, short)| BurnRule {
+        severity,
+        tenths,
+        long: scale(long),
+        short: scale(short),
+    })
+    .collect()
+}
+
+/// A burn-rate alert: from the first evaluation at which both lookbacks burn at least the
+/// rule's rate to the first at which one does not (`None`: still firing at the range's end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BurnAlert {
+    /// The rule.
+    pub rule: BurnRule,
+    /// When it starts.
+    pub start: Timestamp,
+    /// When it ends.
+    pub end: Option<Timestamp>,
+}
+
+/// Evaluates `rules` every `step` over `range`, the way a rule engine evaluates alerts, and
+/// returns the alerts with the instants they start and end.
+pub fn burn_alerts(
+    range: TimeRange,
+    step: SignedDuration,
+    target: Percent,
+    outages: &[Outage],
+    left_out: &[TimeRange],
+    rules: &Rules,
+    burn_rules: &[BurnRule],
+) -> Vec<BurnAlert> {
+    let budget_share = i128::from(Percent::HUNDRED.micros() - target.micros());
+    let burning = |at: Timestamp, lookback: SignedDuration, tenths: u32| -> bool {
+        let Ok(from) = at.checked_sub(lookback) else { return false };
+        let Some(window) = TimeRange::new(from, at) else { return false };
+        let account = account(window, outages, left_out, rules);
+        let eligible = account.eligible().as_nanos();
+        // downtime / eligible >= tenths / 10 * (100 % - target)
+        eligible > 0
+            && account.downtime.as_nanos() * 10 * i128::from(Percent::HUNDRED.micros())
+                >= i128::from(tenths) * budget_share * eligible
+    };
+    let mut alerts = Vec::new();
+    for rule in burn_rules {
+        let mut open: Option<Timestamp> = None;
+        let mut at = range.start();
+        while at <= range.end() {
+            let firing =
+                burning(at, rule.long, rule.tenths) && burning(at, rule.short, rule.tenths);
+            match (firing, open) {
+                (true, None) => open = Some(at),
+                (false, Some(start)) => {
+                    alerts.push(BurnAlert { rule: *rule, start, end: Some(at) });
+                    open = None;
+                }
+                _ => {}
+            }
+            let Ok(next) = at.checked_add(step) else { break };
+            at = next;
+        }
+        if let Some(start) = open {
+            alerts.push(BurnAlert { rule: *rule, start, end: None });
+        }
+    }
+    alerts
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,259 @@
+//! Hand-worked months, including published cloud SLA definitions.
+
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+
+fn berlin() -> TimeZone {
+    TimeZone::get("Europe/Berlin").expect("zone")
+}
+
+fn at(text: &str) -> Timestamp {
+    let datetime: DateTime = text.parse().expect("test instant");
+    datetime.to_zoned(berlin()).expect("zoned").timestamp()
+}
+
+fn range(from: &str, to: &str) -> TimeRange {
+    TimeRange::new(at(from), at(to)).expect("ordered")
+}
+
+fn outage(from: &str, to: &str, impact: Impact) -> Outage {
+    Outage { range: range(from, to), impact }
+}
+
+fn percent(text: &str) -> Percent {
+    Percent::parse(text).expect("percent")
+}
+
+fn month(label: &str) -> TimeRange {
+    parse_period(label, &berlin()).expect("period").1
+}
+
+#[test]
+fn october_in_berlin_has_745_hours_and_a_month_boundary_splits_an_outage() {
+    let october = month("2026-10");
+    let november = month("2026-11");
+    assert_eq!(october.end().duration_since(october.start()), SignedDuration::from_hours(745));
+    assert_eq!(october.end(), november.start());
+    // 23:30 on 31 October to 00:45 on 1 November: 30 minutes in October, 45 in November.
+    let outages = [outage("2026-10-31T23:30", "2026-11-01T00:45", Impact::Major)];
+    let rules = Rules::default();
+    let in_october = account(october, &outages, &[], &rules);
+    let in_november = account(november, &outages, &[], &rules);
+    assert_eq!(in_october.downtime, SignedDuration::from_mins(30));
+    assert_eq!(in_november.downtime, SignedDuration::from_mins(45));
+    // 1 - 30 / (745 * 60) = 99.93288...%; 1 - 45 / (720 * 60) = 99.89583...%.
+    assert_eq!(in_october.availability().to_string(), "99.9328%");
+    assert_eq!(in_november.availability().to_string(), "99.8958%");
+}
+
+#[test]
+fn aws_ec2_region_level_monthly_uptime_is_the_share_of_minutes_available() {
+    // AWS EC2 region-level SLA: Monthly Uptime Percentage is 100 % minus the share of minutes
+    // in the month the region was unavailable; the commitment is 99.99 %. November 2026 has
+    // 43,200 minutes; 5 unavailable minutes give 1 - 5/43200 = 99.98842...%, under 99.99 %;
+    // 4 minutes give 99.99074...%, over it.
+    let november = month("2026-11");
+    let five = [outage("2026-11-10T10:00", "2026-11-10T10:05", Impact::Major)];
+    let four = [outage("2026-11-10T10:00", "2026-11-10T10:04", Impact::Major)];
+    let rules = Rules::default();
+    let missed = account(november, &five, &[], &rules).availability();
+    let kept = account(november, &four, &[], &rules).availability();
+    assert_eq!(missed.to_string(), "99.9884%");
+    assert!(!missed.meets(percent("99.99")));
+    assert_eq!(kept.to_string(), "99.9907%");
+    assert!(kept.meets(percent("99.99")));
+    // 4.32 minutes is exactly 99.99 % of 43,200: met, to the nanosecond.
+    let exact = [Outage {
+        range: TimeRange::new(
+            at("2026-11-10T10:00"),
+            at("2026-11-10T10:00") + SignedDuration::from_millis(259_200),
+        )
+        .expect("ordered"),
+        impact: Impact::Major,
+    }];
+    let boundary = account(november, &exact, &[], &rules).availability();
+    assert!(boundary.meets(percent("99.99")));
+    assert_eq!(boundary.percent(), percent("99.99"));
+}
+
+#[test]
+fn gcp_compute_downtime_periods_shorter_than_a_minute_do_not_count() {
+    // GCP Compute Engine SLA: a Downtime Period is at least one consecutive minute of
+    // downtime; shorter intermittent downtime does not count. 30 s and 59 s are ignored,
+    // 90 s counts: 1 - 90 / (43,200 * 60) = 99.99652...%.
+    let rules = Rules { minimum: SignedDuration::from_mins(1), ..Rules::default() };
+    let outages = [
+        Outage {
+            range: TimeRange::new(
+                at("2026-11-03T12:00"),
+                at("2026-11-03T12:00") + SignedDuration::from_secs(30),
+            )
+            .expect("ordered"),
+            impact: Impact::Major,
+        },
+        Outage {
+            range: TimeRange::new(
+                at("2026-11-04T12:00"),
+                at("2026-11-04T12:00") + SignedDuration::from_secs(59),
+            )
+            .expect("ordered"),
+            impact: Impact::Major,
+        },
+        Outage {
+            range: TimeRange::new(
+                at("2026-11-05T12:00"),
+                at("2026-11-05T12:00") + SignedDuration::from_secs(90),
+            )
+            .expect("ordered"),
+            impact: Impact::Major,
+        },
+    ];
+    let account = account(month("2026-11"), &outages, &[], &rules);
+    assert_eq!(account.downtime, SignedDuration::from_secs(90));
+    assert_eq!(
+        account.outages.iter().map(|counted| counted.too_short).collect::<Vec<_>>(),
+        [true, true, false]
+    );
+    assert_eq!(account.availability().to_string(), "99.9965%");
+}
+
+#[test]
+fn partial_outages_count_by_weight_and_overlaps_count_the_worst_once() {
+    // A partial outage 10:00-12:00 weighted 30 %, with a major one 11:00-11:30 inside it:
+    // 1h30m of partial at 30 % (27m) plus 30m of major.
+    let rules = Rules { partial_weight: percent("30"), ..Rules::default() };
+    let outages = [
+        outage("2026-11-10T10:00", "2026-11-10T12:00", Impact::Partial),
+        outage("2026-11-10T11:00", "2026-11-10T11:30", Impact::Major),
+        outage("2026-11-10T13:00", "2026-11-10T14:00", Impact::Degraded),
+    ];
+    let account = account(month("2026-11"), &outages, &[], &rules);
+    assert_eq!(account.downtime, SignedDuration::from_mins(57));
+    assert_eq!(account.outages[0].counted, SignedDuration::from_mins(27));
+    assert_eq!(account.outages[1].counted, SignedDuration::from_mins(30));
+    assert_eq!(account.outages[2].counted, SignedDuration::ZERO);
+}
+
+#[test]
+fn maintenance_is_neither_eligible_nor_downtime() {
+    // A 4h window on the Saturday night the clocks go back (22:00 CEST to 01:00 CET real
+    // hours later) leaves 741 eligible hours in October; an outage inside it does not count,
+    // the part of one that runs past it does.
+    let october = month("2026-10");
+    let maintenance = [TimeRange::new(
+        at("2026-10-24T22:00"),
+        at("2026-10-24T22:00") + SignedDuration::from_hours(4),
+    )
+    .expect("ordered")];
+    let outages = [outage("2026-10-24T23:00", "2026-10-25T02:30", Impact::Major)];
+    let account = account(october, &outages, &maintenance, &Rules::default());
+    assert_eq!(account.eligible(), SignedDuration::from_hours(741));
+    // The window ends at 02:00 CET (the clocks went back at 03:00 CEST); 30 minutes remain.
+    assert_eq!(account.downtime, SignedDuration::from_mins(30));
+}
+
+#[test]
+fn allowed_downtime_per_target_and_window() {
+    let thirty_days = SignedDuration::from_hours(24 * 30);
+    assert_eq!(
+        allowed_downtime(percent("99.999"), thirty_days),
+        SignedDuration::from_millis(25_920)
+    );
+    assert_eq!(
+        allowed_downtime(percent("99.9"), thirty_days),
+        SignedDuration::from_mins(43) + SignedDuration::from_secs(12)
+    );
+    assert_eq!(
+        allowed_downtime(percent("99.99"), SignedDuration::from_hours(24 * 365)),
+        SignedDuration::from_secs(3153) + SignedDuration::from_millis(600)
+    );
+}
+
+#[test]
+fn the_budget_forecasts_the_month_at_the_rate_so_far() {
+    // 99.9 % of November allows 43m12s. By the 10th at midnight (9 days), 20 minutes are
+    // used: 23m12s remain, and at that rate the month ends with 66m40s down, 99.8456...%.
+    let november = month("2026-11");
+    let so_far_range = range("2026-11-01T00:00", "2026-11-10T00:00");
+    let outages = [outage("2026-11-05T10:00", "2026-11-05T10:20", Impact::Major)];
+    let whole = account(november, &outages, &[], &Rules::default());
+    let so_far = account(so_far_range, &outages, &[], &Rules::default());
+    let budget = budget(percent("99.9"), &whole, &so_far);
+    assert_eq!(budget.allowed, SignedDuration::from_secs(43 * 60 + 12));
+    assert_eq!(budget.consumed, SignedDuration::from_mins(20));
+    assert_eq!(budget.remaining, SignedDuration::from_secs(23 * 60 + 12));
+    assert_eq!(
+        budget.forecast.eligible - budget.forecast.good,
+        SignedDuration::from_secs(66 * 60 + 40)
+    );
+    assert_eq!(budget.forecast.to_string(), "99.8456%");
+}
+
+#[test]
+fn burn_rate_alerts_start_and_end_at_hand_worked_instants() {
+    // 99.9 % over 30 days: the workbook's lookbacks as they are. A 10-minute major outage
+    // from 12:00. Page at 14.4x: the hour needs 14.4 * 0.1 % * 3600 s = 51.84 s down and the
+    // 5 minutes 4.32 s, both true at the 12:01 evaluation; the 5 minutes hold less than
+    // 4.32 s once they start after 12:09:55.68, at 12:14:55.68, so the alert ends at 12:15.
+    // Page at 6x: 6 hours need 129.6 s (12:02:09.6, so 12:03) and 30 minutes 10.8 s; it ends
+    // when the 30 minutes fall under 10.8 s at 12:39:49.2, so at 12:40.
+    // Ticket at 3x over 1 day (259.2 s: 12:04:19.2, so 12:05) and 2 hours (21.6 s); the 2 hours
+    // hold less than 21.6 s once they start after 12:09:38.4, at 14:09:38.4, so it ends at
+    // 14:10. Ticket at 1x over 3 days (259.2 s, 12:05) and 6 hours (21.6 s) ends at 18:10.
+    let rules = standard_burn_rules(SignedDuration::from_hours(24 * 30));
+    let outages = [outage("2026-11-10T12:00", "2026-11-10T12:10", Impact::Major)];
+    let alerts = burn_alerts(
+        range("2026-11-10T11:00", "2026-11-11T00:00"),
+        SignedDuration::from_mins(1),
+        percent("99.9"),
+        &outages,
+        &[],
+        &Rules::default(),
+        &rules,
+    );
+    let shown: Vec<String> = alerts
+        .iter()
+        .map(|alert| {
+            let show = |t: Timestamp| t.to_zoned(berlin()).strftime("%H:%M").to_string();
+            format!(
+                "{} {}.{}x {}-{}",
+                alert.rule.severity,
+                alert.rule.tenths / 10,
+                alert.rule.tenths % 10,
+                show(alert.start),
+                alert.end.map_or("open".to_owned(), show)
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "page 14.4x 12:01-12:15",
+            "page 6.0x 12:03-12:40",
+            "ticket 3.0x 12:05-14:10",
+            "ticket 1.0x 12:05-18:10"
+        ]
+    );
+}
+
+#[test]
+fn burn_rule_lookbacks_scale_with_the_window() {
+    let week = standard_burn_rules(SignedDuration::from_hours(24 * 7));
+    // A 7-day window: 1 h becomes 14 minutes, 5 minutes become 70 seconds.
+    assert_eq!(week[0].long, SignedDuration::from_mins(14));
+    assert_eq!(week[0].short, SignedDuration::from_secs(70));
+}
+
+#[test]
+fn periods_are_calendar_aligned_in_the_zone() {
+    let q4 = parse_period("2026-Q4", &berlin()).expect("quarter").1;
+    assert_eq!(q4.start(), at("2026-10-01T00:00"));
+    assert_eq!(q4.end(), at("2027-01-01T00:00"));
+    let week = period_of(Window::Week, at("2026-11-05T15:00"), &berlin()).expect("week");
+    assert_eq!(week.start(), at("2026-11-02T00:00"));
+    assert!(parse_period("2026-13", &berlin()).is_err());
+    assert!(parse_period("2026-Q5", &berlin()).is_err());
+}
