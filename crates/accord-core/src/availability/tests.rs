@@ -257,3 +257,42 @@ fn periods_are_calendar_aligned_in_the_zone() {
     assert!(parse_period("2026-13", &berlin()).is_err());
     assert!(parse_period("2026-Q5", &berlin()).is_err());
 }
+
+#[test]
+fn weekly_maintenance_keeps_its_civil_time_across_the_autumn_change() {
+    use crate::agreement::{MaintenanceWindow, Metadata, Origin};
+    use crate::maintenance::Rrule;
+    let window = MaintenanceWindow {
+        meta: Metadata {
+            name: "saturday-patching".to_owned(),
+            title: None,
+            description: None,
+            labels: std::collections::BTreeMap::new(),
+            origin: Origin::default_value("test"),
+        },
+        services: Vec::new(),
+        components: Vec::new(),
+        time_zone: berlin(),
+        start: "2026-10-03T22:00".parse().expect("datetime"),
+        duration: SignedDuration::from_hours(4),
+        rrule: Some(Rrule::parse("FREQ=WEEKLY;BYDAY=SA").expect("rule")),
+        notice: None,
+    };
+    let october = month("2026-10");
+    let occurrences = window.occurrences(october);
+    let starts: Vec<String> = occurrences.iter().map(|range| range.start().to_string()).collect();
+    // 22:00 CEST is 20:00 UTC until the clocks go back on the 25th; 22:00 CET is 21:00 UTC.
+    assert_eq!(
+        starts,
+        [
+            "2026-10-03T20:00:00Z",
+            "2026-10-10T20:00:00Z",
+            "2026-10-17T20:00:00Z",
+            "2026-10-24T20:00:00Z",
+            "2026-10-31T21:00:00Z"
+        ]
+    );
+    // The last one runs into November: 2 of its 4 hours are October's. 745 - 4 * 4 - 2 = 727.
+    let account = account(october, &[], &occurrences, &Rules::default());
+    assert_eq!(account.eligible(), SignedDuration::from_hours(727));
+}
