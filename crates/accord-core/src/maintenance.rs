@@ -418,6 +418,36 @@ fn parse_list<T: std::str::FromStr + Copy + Into<i32>>(text: &str, max: i32) -> 
         .collect()
 }
 
+impl crate::agreement::MaintenanceWindow {
+    /// The window's occurrences that overlap `range`: each starts at the window's civil start
+    /// time in its zone on an occurrence date (a time in a DST gap moves forward by the gap)
+    /// and lasts `duration` of real time.
+    pub fn occurrences(
+        &self,
+        range: crate::calendar::TimeRange,
+    ) -> Vec<crate::calendar::TimeRange> {
+        let first = self.start.date();
+        let last = self.time_zone.to_datetime(range.end()).date();
+        let dates = match &self.rrule {
+            Some(rule) => rule.dates(first, last),
+            None => vec![first],
+        };
+        dates
+            .into_iter()
+            .filter_map(|date| {
+                let start =
+                    date.to_datetime(self.start.time()).to_zoned(self.time_zone.clone()).ok()?;
+                let start = start.timestamp();
+                let end = start.checked_add(self.duration).ok()?;
+                crate::calendar::TimeRange::new(start, end)
+            })
+            .filter(|occurrence| {
+                occurrence.start() < range.end() && occurrence.end() > range.start()
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::civil::date;
@@ -499,35 +529,5 @@ mod tests {
         for (text, part) in cases {
             assert_eq!(Rrule::parse(text).unwrap_err().part, part, "{text}");
         }
-    }
-}
-
-impl crate::agreement::MaintenanceWindow {
-    /// The window's occurrences that overlap `range`: each starts at the window's civil start
-    /// time in its zone on an occurrence date (a time in a DST gap moves forward by the gap)
-    /// and lasts `duration` of real time.
-    pub fn occurrences(
-        &self,
-        range: crate::calendar::TimeRange,
-    ) -> Vec<crate::calendar::TimeRange> {
-        let first = self.start.date();
-        let last = self.time_zone.to_datetime(range.end()).date();
-        let dates = match &self.rrule {
-            Some(rule) => rule.dates(first, last),
-            None => vec![first],
-        };
-        dates
-            .into_iter()
-            .filter_map(|date| {
-                let start =
-                    date.to_datetime(self.start.time()).to_zoned(self.time_zone.clone()).ok()?;
-                let start = start.timestamp();
-                let end = start.checked_add(self.duration).ok()?;
-                crate::calendar::TimeRange::new(start, end)
-            })
-            .filter(|occurrence| {
-                occurrence.start() < range.end() && occurrence.end() > range.start()
-            })
-            .collect()
     }
 }
