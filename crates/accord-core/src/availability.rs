@@ -462,3 +462,84 @@ pub fn burn_alerts(
 
 #[cfg(test)]
 mod tests;
+
+/// Probe results of one component, kept as the instants its state changed rather than one
+/// row per result.
+///
+/// A component is declared down after `retries + 1` failed results in a row (flap damping);
+/// the outage then starts at the first of them, because that is when the service failed. The
+/// first successful result ends it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeTimeline {
+    retries: u32,
+    // Invariant: sorted, alternating: each outage's start and end (the last may be open).
+    changes: Vec<Timestamp>,
+    failures: u32,
+    first_failure: Option<Timestamp>,
+    last: Option<Timestamp>,
+}
+
+impl ProbeTimeline {
+    /// A timeline that declares the component down after `retries + 1` failures in a row.
+    pub fn new(retries: u32) -> ProbeTimeline {
+        ProbeTimeline { retries, changes: Vec::new(), failures: 0, first_failure: None, last: None }
+    }
+
+    /// Records one result; results older than the newest one are ignored (probes of one
+    /// component run in order).
+    pub fn record(&mut self, at: Timestamp, up: bool) {
+        if self.last.is_some_and(|last| at < last) {
+            return;
+        }
+        self.last = Some(at);
+        let down = self.changes.len() % 2 == 1;
+        if up {
+            if down {
+                self.changes.push(at);
+            }
+            self.failures = 0;
+            self.first_failure = None;
+            return;
+        }
+        if down {
+            return;
+        }
+        self.failures += 1;
+        let first = *self.first_failure.get_or_insert(at);
+        if self.failures > self.retries {
+            self.changes.push(first);
+        }
+    }
+
+    /// Whether the component is down after the last result.
+    pub fn is_down(&self) -> bool {
+        self.changes.len() % 2 == 1
+    }
+
+    /// The outages that overlap `range` (an open one runs to the range's end).
+    pub fn outages(&self, range: TimeRange) -> Vec<Outage> {
+        let first = self.changes.partition_point(|at| *at < range.start()) & !1;
+        let first = first.saturating_sub(2);
+        self.changes[first..]
+            .chunks(2)
+            .filter_map(|pair| {
+                let start = pair[0];
+                let end = pair.get(1).copied().unwrap_or(range.end());
+                (start < range.end() && end > range.start())
+                    .then(|| TimeRange::new(start, end))
+                    .flatten()
+                    .map(|range| Outage { range, impact: Impact::Major })
+            })
+            .collect()
+    }
+
+    /// The number of state changes kept.
+    pub fn len(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Whether no outage was ever recorded.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}

@@ -296,3 +296,37 @@ fn weekly_maintenance_keeps_its_civil_time_across_the_autumn_change() {
     let account = account(october, &[], &occurrences, &Rules::default());
     assert_eq!(account.eligible(), SignedDuration::from_hours(727));
 }
+
+#[test]
+fn probes_declare_an_outage_after_the_retries_from_the_first_failure() {
+    let mut timeline = ProbeTimeline::new(2);
+    let t = |minute: i64| at("2026-11-10T10:00") + SignedDuration::from_mins(minute);
+    // Two failures then a success: a flap, no outage.
+    for (minute, up) in [(0, true), (1, false), (2, false), (3, true)] {
+        timeline.record(t(minute), up);
+    }
+    assert!(timeline.is_empty());
+    // Three failures in a row from minute 4: down from minute 4 until the success at 9.
+    for (minute, up) in [(4, false), (5, false), (6, false), (7, false), (8, false), (9, true)] {
+        timeline.record(t(minute), up);
+    }
+    // A result older than the newest is ignored.
+    timeline.record(t(2), false);
+    let november = month("2026-11");
+    let outages = timeline.outages(november);
+    assert_eq!(outages.len(), 1);
+    assert_eq!(outages[0].range.start(), t(4));
+    assert_eq!(outages[0].range.end(), t(9));
+    // Down again at the end: the open outage runs to the end of the range asked for.
+    for minute in 20..23 {
+        timeline.record(t(minute), false);
+    }
+    assert!(timeline.is_down());
+    let open = timeline.outages(range("2026-11-10T10:00", "2026-11-10T11:00"));
+    assert_eq!(open.last().map(|outage| outage.range.end()), Some(at("2026-11-10T11:00")));
+    assert_eq!(
+        account(month("2026-11"), &timeline.outages(month("2026-11")), &[], &Rules::default())
+            .downtime,
+        SignedDuration::from_mins(5) + month("2026-11").end().duration_since(t(20))
+    );
+}
