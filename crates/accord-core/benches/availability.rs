@@ -37,7 +37,7 @@ fn ingest_year(components: usize, start: Timestamp) -> (Vec<ProbeTimeline>, u64)
     for step in 0..steps {
         let at = start + SignedDuration::from_secs(30 * step);
         for (component, timeline) in timelines.iter_mut().enumerate() {
-            if down_left[component] == 0 && random.next() % 10_080 == 0 {
+            if down_left[component] == 0 && random.next().is_multiple_of(10_080) {
                 down_left[component] = 1 + u32::try_from(random.next() % 40).expect("small");
             }
             let up = down_left[component] == 0;
