@@ -15,7 +15,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 
-use crate::agreement::{Percent, Window};
+use crate::agreement::{DowntimeExclusion, Percent, Window};
 use crate::calendar::TimeRange;
 
 /// How bad an outage is.
@@ -47,6 +47,56 @@ pub struct Outage {
     pub range: TimeRange,
     /// How bad.
     pub impact: Impact,
+}
+
+/// What an incident affected: a whole service, or one component of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Affected {
+    /// The service.
+    pub service: String,
+    /// The component; `None` for the whole service.
+    pub component: Option<String>,
+}
+
+/// An incident recorded by people or imported: an outage with its context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incident {
+    /// Its id.
+    pub id: String,
+    /// When it started.
+    pub start: Timestamp,
+    /// When it ended; `None` while it goes on.
+    pub end: Option<Timestamp>,
+    /// What it affected.
+    pub affected: Vec<Affected>,
+    /// How bad.
+    pub impact: Impact,
+    /// Why it does not count against the provider, when an agreement excludes that category.
+    pub excluded: Option<(DowntimeExclusion, String)>,
+    /// What happened.
+    pub cause: String,
+    /// Why it happened, when known.
+    pub root_cause: String,
+}
+
+impl Incident {
+    /// Whether it affected `service` (and `component`, when the objective measures one): an
+    /// incident on the whole service affects every component; one on a component affects the
+    /// whole service's objective too.
+    pub fn affects(&self, service: &str, component: Option<&str>) -> bool {
+        self.affected.iter().any(|affected| {
+            affected.service == service
+                && match (component, affected.component.as_deref()) {
+                    (Some(wanted), Some(hit)) => wanted == hit,
+                    _ => true,
+                }
+        })
+    }
+
+    /// Its span, an ongoing one running to `until`.
+    pub fn range(&self, until: Timestamp) -> Option<TimeRange> {
+        TimeRange::new(self.start, self.end.unwrap_or(until))
+    }
 }
 
 /// The agreement's rules for counting downtime.

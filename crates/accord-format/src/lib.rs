@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod document;
 pub mod events;
 pub mod ical;
+pub mod incidents;
 pub mod openslo;
 mod tree;
 

@@ -135,6 +135,25 @@ pub enum Command {
         #[arg(long)]
         stats: bool,
     },
+    /// Availability, error budget and burn-rate alerts of every availability objective over a
+    /// period, from recorded incidents and the maintenance windows the agreements exclude.
+    Availability {
+        /// The agreements: a YAML file or a directory of them.
+        #[arg(long, value_name = "PATH")]
+        agreements: PathBuf,
+        /// Incidents, as CSV (docs/availability.md).
+        #[arg(long, value_name = "FILE")]
+        incidents: Option<PathBuf>,
+        /// The period: YYYY-MM, YYYY-Qn or YYYY, in each objective's zone.
+        #[arg(long)]
+        period: String,
+        /// Only this customer.
+        #[arg(long)]
+        customer: Option<String>,
+        /// The instant the figures are as of, with a UTC offset (default: now).
+        #[arg(long, value_name = "INSTANT")]
+        at: Option<String>,
+    },
     /// Ticket clocks: explanations and generated histories.
     #[command(subcommand)]
     Clock(ClockCommand),

@@ -5,6 +5,7 @@
 //! HTML. It reads the clock and the environment and passes values down to the core.
 
 pub mod agreement_cmd;
+pub mod availability_cmd;
 pub mod calendar_cmd;
 pub mod cli;
 pub mod clock_cmd;
@@ -54,6 +55,15 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         }
         cli::Command::Import(cli::ImportCommand::Openslo { file, output }) => {
             agreement_cmd::import_openslo(&file, output.as_deref())
+        }
+        cli::Command::Availability { agreements, incidents, period, customer, at } => {
+            availability_cmd::availability(&availability_cmd::AvailabilityArgs {
+                agreements: &agreements,
+                incidents: incidents.as_deref(),
+                period: &period,
+                customer: customer.as_deref(),
+                at: at.as_deref(),
+            })
         }
         cli::Command::Replay { agreements, store, events, at, format, summary, stats } => {
             clock_cmd::replay(&clock_cmd::ReplayArgs {

@@ -2,6 +2,7 @@
 //! executable the way a user does.
 
 mod agreements;
+mod availability;
 mod calendar;
 mod clocks;
 mod conformance;

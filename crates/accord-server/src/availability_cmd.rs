@@ -1,0 +1,286 @@
+//! `accord availability`: each availability objective of the agreements over a period, from
+//! recorded incidents and the maintenance windows the agreements exclude.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use accord_core::agreement::{
+    AvailabilityMethod, AvailabilityObjective, Catalog, DowntimeExclusion, EffectiveTerms, Percent,
+    Query, format_duration, resolve,
+};
+use accord_core::availability::{
+    Incident, Outage, Rules, account, budget, burn_alerts, parse_period, standard_burn_rules,
+};
+use accord_core::calendar::TimeRange;
+use accord_format::incidents::parse_incidents;
+use anyhow::{Context, bail};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::{agreement_cmd, output};
+
+/// What `accord availability` is asked.
+#[derive(Debug)]
+pub struct AvailabilityArgs<'a> {
+    /// The agreements.
+    pub agreements: &'a Path,
+    /// Recorded incidents (CSV).
+    pub incidents: Option<&'a Path>,
+    /// `2026-10`, `2026-Q4` or `2026`.
+    pub period: &'a str,
+    /// Only this customer.
+    pub customer: Option<&'a str>,
+    /// The instant the figures are as of (default: now); later incidents are left out.
+    pub at: Option<&'a str>,
+}
+
+/// `accord availability`.
+pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
+    let loaded = agreement_cmd::load(args.agreements)?;
+    let catalog = &loaded.catalog;
+    let incidents = match args.incidents {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading incidents {}", path.display()))?;
+            parse_incidents(&path.display().to_string(), &text).map_err(|errors| {
+                for error in &errors {
+                    output::note(&error.to_string());
+                }
+                anyhow::anyhow!("{} has {} malformed records", path.display(), errors.len())
+            })?
+        }
+        None => Vec::new(),
+    };
+    let as_of = match args.at {
+        Some(text) => text
+            .parse::<Timestamp>()
+            .with_context(|| format!("--at {text:?}: expected an instant with a UTC offset"))?,
+        None => Timestamp::now(),
+    };
+    if let Some(customer) = args.customer
+        && !catalog.customers.contains_key(customer)
+    {
+        bail!("unknown customer {customer:?}");
+    }
+    let mut out = String::new();
+    let mut n_objectives = 0;
+    for customer in catalog.customers.values() {
+        if args.customer.is_some_and(|wanted| wanted != customer.meta.name) {
+            continue;
+        }
+        let (_, first) = parse_period(args.period, &customer.time_zone)
+            .map_err(|message| anyhow::anyhow!("--period: {message}"))?;
+        let on = customer.time_zone.to_datetime(first.start()).date();
+        for service in catalog.services.keys() {
+            let query =
+                Query { customer: &customer.meta.name, service, region: None, site: None, on };
+            let Ok(effective) = resolve(catalog, &query) else { continue };
+            for (name, objective) in &effective.terms.availability {
+                n_objectives += 1;
+                let report = Objective { catalog, effective: &effective, name, objective };
+                report.write(&mut out, args.period, &customer.time_zone, &incidents, as_of)?;
+            }
+        }
+    }
+    if n_objectives == 0 {
+        bail!("no availability objective applies in {}", args.agreements.display());
+    }
+    output::text(&out);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One availability objective of one customer's effective terms.
+struct Objective<'a> {
+    catalog: &'a Catalog,
+    effective: &'a EffectiveTerms,
+    name: &'a str,
+    objective: &'a AvailabilityObjective,
+}
+
+impl Objective<'_> {
+    fn write(
+        &self,
+        out: &mut String,
+        period: &str,
+        customer_zone: &TimeZone,
+        incidents: &[Incident],
+        as_of: Timestamp,
+    ) -> anyhow::Result<()> {
+        let objective = self.objective;
+        let service = objective.service.as_ref().map_or(&self.effective.service, |s| &s.value);
+        let component = objective.component.as_ref().map(|c| c.value.as_str());
+        let zone = objective.time_zone.as_ref().map_or(customer_zone, |zone| &zone.value);
+        let (_, range) =
+            parse_period(period, zone).map_err(|message| anyhow::anyhow!("--period: {message}"))?;
+        let measured = component.map_or_else(|| service.clone(), |c| format!("{service}/{c}"));
+        let _ = writeln!(
+            out,
+            "{} {} {} ({measured}) {period}, zone {}",
+            self.effective.customer,
+            self.effective.service,
+            self.name,
+            zone.iana_name().unwrap_or("UTC")
+        );
+        let Some(target) = objective.target.as_ref().map(|target| target.value) else {
+            let _ = writeln!(out, "  no target: nothing to measure against\n");
+            return Ok(());
+        };
+        let method = objective.method.as_ref().map_or(AvailabilityMethod::Time, |m| m.value);
+        if method != AvailabilityMethod::Time {
+            let _ = writeln!(
+                out,
+                "  method {}: needs request counts or time slices, not measured yet\n",
+                method.as_str()
+            );
+            return Ok(());
+        }
+        let rules = Rules {
+            partial_weight: objective
+                .partial_weight
+                .as_ref()
+                .map_or(Percent::HUNDRED, |weight| weight.value),
+            degraded_weight: objective
+                .degraded_weight
+                .as_ref()
+                .map_or_else(|| Rules::default().degraded_weight, |weight| weight.value),
+            minimum: objective.minimum_downtime.as_ref().map_or(SignedDuration::ZERO, |m| m.value),
+        };
+        let exclusions = self.effective.terms.exclusions.as_ref().map(|e| &e.value);
+        let exclude: Vec<DowntimeExclusion> = match &objective.exclude {
+            Some(exclude) => exclude.value.clone(),
+            None => {
+                let mut categories = Vec::new();
+                if exclusions.is_some_and(|e| !e.maintenance.is_empty()) {
+                    categories.push(DowntimeExclusion::Maintenance);
+                }
+                if exclusions.is_some_and(|e| e.force_majeure) {
+                    categories.push(DowntimeExclusion::ForceMajeure);
+                }
+                if exclusions.is_some_and(|e| e.customer_caused) {
+                    categories.push(DowntimeExclusion::CustomerCaused);
+                }
+                categories
+            }
+        };
+        let until = as_of.min(range.end()).max(range.start());
+        let so_far = TimeRange::new(range.start(), until).expect("ordered");
+        let mut left_out: Vec<TimeRange> = Vec::new();
+        if exclude.contains(&DowntimeExclusion::Maintenance) {
+            for window_name in exclusions.map(|e| e.maintenance.as_slice()).unwrap_or_default() {
+                let Some(window) = self.catalog.maintenance.get(&window_name.value) else {
+                    continue;
+                };
+                let covers_service = window.services.iter().any(|s| s.value == *service);
+                let covers_component = window.components.is_empty()
+                    || component.is_none_or(|c| window.components.iter().any(|w| w.value == c));
+                if covers_service && covers_component {
+                    left_out.extend(window.occurrences(so_far));
+                }
+            }
+        }
+        let mut outages = Vec::new();
+        let mut listed = Vec::new();
+        for incident in incidents.iter().filter(|incident| incident.affects(service, component)) {
+            // An ongoing incident runs to the instant the figures are as of.
+            let Some(span) = incident.range(as_of.max(incident.start)) else { continue };
+            let excluded =
+                incident.excluded.as_ref().filter(|(category, _)| exclude.contains(category));
+            match excluded {
+                Some(_) => left_out.push(span),
+                None => outages.push(Outage { range: span, impact: incident.impact }),
+            }
+            listed.push((incident, excluded.is_some()));
+        }
+        let whole = account(range, &outages, &left_out, &rules);
+        let now = account(so_far, &outages, &left_out, &rules);
+        let availability = now.availability();
+        let budget = budget(target, &whole, &now);
+        let _ = writeln!(
+            out,
+            "  availability {availability} against {target}: {}; eligible {}, left out {}, downtime {}",
+            if availability.meets(target) { "met" } else { "missed" },
+            format_duration(now.eligible()),
+            format_duration(now.left_out),
+            format_duration(now.downtime),
+        );
+        let _ = writeln!(
+            out,
+            "  error budget: allowed {}, consumed {}, remaining {}{}",
+            format_duration(budget.allowed),
+            format_duration(budget.consumed),
+            format_duration(budget.remaining),
+            if until < range.end() {
+                format!("; at this rate the period ends at {}", budget.forecast)
+            } else {
+                String::new()
+            },
+        );
+        let show =
+            |at: Timestamp| at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string();
+        for (incident, excluded) in listed {
+            let counted =
+                whole.outages.iter().find(|counted| counted.outage.range.start() == incident.start);
+            let _ = writeln!(
+                out,
+                "  incident {} {} to {} {}{}{}",
+                incident.id,
+                show(incident.start),
+                incident.end.map_or_else(|| "ongoing".to_owned(), show),
+                incident.impact.as_str(),
+                match (excluded, counted) {
+                    (true, _) => format!(
+                        ", excluded ({})",
+                        incident.excluded.as_ref().map_or("", |(_, reason)| reason.as_str())
+                    ),
+                    (false, Some(counted)) if counted.too_short => format!(
+                        ", ignored: shorter than the minimum {}",
+                        format_duration(rules.minimum)
+                    ),
+                    (false, Some(counted)) => {
+                        format!(", counted {}", format_duration(counted.counted))
+                    }
+                    (false, None) => String::new(),
+                },
+                if incident.cause.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", incident.cause)
+                },
+            );
+        }
+        let window = objective
+            .window
+            .as_ref()
+            .map_or(SignedDuration::from_hours(24 * 30), |w| w.value.typical_length());
+        let burn_rules = standard_burn_rules(window);
+        // Alerts that start in the period are followed past its end, up to the longest
+        // lookback, to say when they end.
+        let longest = burn_rules.iter().map(|rule| rule.long).max().unwrap_or_default();
+        let follow = range.end().checked_add(longest).unwrap_or(range.end()).min(as_of);
+        let alerts = burn_alerts(
+            TimeRange::new(range.start(), follow.max(range.start())).expect("ordered"),
+            SignedDuration::from_mins(1),
+            target,
+            &outages,
+            &left_out,
+            &rules,
+            &burn_rules,
+        );
+        for alert in alerts.into_iter().filter(|alert| alert.start < range.end()) {
+            let _ = writeln!(
+                out,
+                "  alert {} {}.{}x over {} and {}: {} to {}",
+                alert.rule.severity,
+                alert.rule.tenths / 10,
+                alert.rule.tenths % 10,
+                format_duration(alert.rule.long),
+                format_duration(alert.rule.short),
+                show(alert.start),
+                alert.end.map_or_else(|| "still firing".to_owned(), show),
+            );
+        }
+        out.push('\n');
+        Ok(())
+    }
+}

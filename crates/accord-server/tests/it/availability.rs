@@ -1,0 +1,145 @@
+//! `accord availability` on hand-worked months: maintenance across the autumn clock change,
+//! an excluded incident, weights, the minimum outage and a month boundary.
+
+use crate::accord_in;
+
+const DOCUMENTS: &str = r"apiVersion: accord/v1
+kind: Service
+metadata: { name: hosting }
+spec:
+  components: [{ name: compute }]
+---
+apiVersion: accord/v1
+kind: Customer
+metadata: { name: acme }
+spec: { timeZone: Europe/Berlin }
+---
+apiVersion: accord/v1
+kind: MaintenanceWindow
+metadata: { name: saturday-patching }
+spec:
+  services: [hosting]
+  timeZone: Europe/Berlin
+  start: 2026-10-03T22:00
+  duration: 4h
+  rrule: FREQ=WEEKLY;BYDAY=SA
+---
+apiVersion: accord/v1
+kind: Agreement
+metadata: { name: sla }
+spec:
+  type: sla
+  level: corporate
+  parties: { provider: Northwind }
+  term: { effectiveFrom: 2026-01-01, timeZone: Europe/Berlin, review: { next: 2027-06-01 } }
+  exclusions: { maintenance: [saturday-patching], forceMajeure: true }
+  objectives:
+    availability:
+      - name: uptime
+        service: hosting
+        target: 99.9
+        window: month
+        source: incidents
+        downtime: { minimum: 1m, partialWeight: 50% }
+";
+
+const INCIDENTS: &str = "id,start,end,affected,impact,excluded,reason,cause
+I1,2026-10-05T10:00:00+02:00,2026-10-05T10:30:00+02:00,hosting/compute,major,,,Host crash
+I2,2026-10-14T08:00:00+02:00,2026-10-14T10:00:00+02:00,hosting,partial,,,Slow storage
+I3,2026-10-20T02:00:00+02:00,2026-10-20T06:00:00+02:00,hosting,major,force_majeure,Regional grid failure,Power
+I4,2026-10-24T23:00:00+02:00,2026-10-25T03:00:00+01:00,hosting,major,,,\"Router loop, during and after patching\"
+I5,2026-11-30T23:30:00+01:00,2026-12-01T00:45:00+01:00,hosting,major,,,Failover
+I6,2026-10-07T12:00:00+02:00,2026-10-07T12:00:30+02:00,hosting,major,,,Blip
+";
+
+fn run(period: &str) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
+    std::fs::write(dir.path().join("incidents.csv"), INCIDENTS).expect("write");
+    let run = accord_in(
+        dir.path(),
+        &[
+            "availability",
+            "--agreements",
+            "documents.yaml",
+            "--incidents",
+            "incidents.csv",
+            "--period",
+            period,
+            "--at",
+            "2026-12-15T00:00:00Z",
+        ],
+    )
+    .ok();
+    run.stdout
+}
+
+#[test]
+fn october_leaves_out_maintenance_across_the_clock_change_and_force_majeure() {
+    // October in Berlin has 745 hours. Left out: four Saturday windows of 4h, 2h of the one
+    // that starts at 22:00 CET on the 31st, and the 4h force majeure incident: 22h, so 723h
+    // are eligible. Down: I1 30m, I2 2h at 50% = 1h, and I4 from the end of the window on
+    // the 24th (02:00 CEST, 00:00 UTC) to 03:00 CET (02:00 UTC) = 2h; I6 is under a minute.
+    // 1 - 3.5/723 = 99.51590...%; the budget is 0.1% of 723h = 43m22.8s.
+    let out = run("2026-10");
+    assert!(
+        out.contains("  availability 99.5159% against 99.9%: missed; eligible 723h, left out 22h, downtime 3h30m\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  error budget: allowed 43m22s, consumed 3h30m, remaining -2h46m37s\n"),
+        "{out}"
+    );
+    assert!(out.contains("I3 2026-10-20 02:00 CEST to 2026-10-20 06:00 CEST major, excluded (Regional grid failure)"), "{out}");
+    assert!(out.contains("I4 2026-10-24 23:00 CEST to 2026-10-25 03:00 CET major, counted 2h: Router loop, during and after patching"), "{out}");
+    assert!(
+        out.contains("I6 2026-10-07 12:00 CEST to 2026-10-07 12:00 CEST major, ignored: shorter than the minimum 1m: Blip"),
+        "{out}"
+    );
+}
+
+#[test]
+fn november_counts_its_part_of_an_outage_across_the_month_boundary() {
+    // November has 720 hours, less 2h of the window from 31 October and four more Saturdays:
+    // 702h eligible. I5 counts 30 minutes in November: 1 - 0.5/702 = 99.92877...%.
+    let out = run("2026-11");
+    assert!(
+        out.contains("  availability 99.9287% against 99.9%: met; eligible 702h, left out 18h, downtime 30m\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  error budget: allowed 42m7s, consumed 30m, remaining 12m7s\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn malformed_incidents_are_rejected_with_line_and_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
+    std::fs::write(
+        dir.path().join("incidents.csv"),
+        "id,start,end,affected,impact\nI1,2026-10-05T10:00:00,,hosting,major\nI2,2026-10-05T10:00:00Z,,hosting,huge\n",
+    )
+    .expect("write");
+    let run = accord_in(
+        dir.path(),
+        &[
+            "availability",
+            "--agreements",
+            "documents.yaml",
+            "--incidents",
+            "incidents.csv",
+            "--period",
+            "2026-10",
+        ],
+    )
+    .failed();
+    assert!(run.stderr.contains("incidents.csv:2: start: "), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("incidents.csv:3: impact: \"huge\": expected major, partial or degraded"),
+        "{}",
+        run.stderr
+    );
+}
