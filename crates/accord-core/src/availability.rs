@@ -308,6 +308,73 @@ pub fn account(
     Account { window, left_out: left_out_total, downtime, outages }
 }
 
+/// A window measured in time slices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SliceAccount {
+    /// Slices with eligible time.
+    pub n_slices: u32,
+    /// Of which good.
+    pub n_good: u32,
+    /// The bad slices.
+    pub bad: Vec<TimeRange>,
+    /// The slice length.
+    pub slice: SignedDuration,
+}
+
+impl SliceAccount {
+    /// Good slices over counted slices, as time.
+    pub fn availability(&self) -> Availability {
+        let slices = |n: u32| {
+            SignedDuration::from_nanos(
+                i64::try_from(self.slice.as_nanos() * i128::from(n)).unwrap_or(i64::MAX),
+            )
+        };
+        Availability { good: slices(self.n_good), eligible: slices(self.n_slices) }
+    }
+}
+
+/// Cuts `window` into slices of `slice` from its start (the last may be shorter); a slice is
+/// good when its eligible time was up for at least `slice_target` of it, and a slice left out
+/// entirely does not count.
+pub fn timeslices(
+    window: TimeRange,
+    slice: SignedDuration,
+    slice_target: Percent,
+    outages: &[Outage],
+    left_out: &[TimeRange],
+    rules: &Rules,
+) -> SliceAccount {
+    let mut result = SliceAccount { n_slices: 0, n_good: 0, bad: Vec::new(), slice };
+    if slice <= SignedDuration::ZERO {
+        return result;
+    }
+    // Only outages near a slice matter; sorting lets each slice look at a few.
+    let mut outages: Vec<Outage> = outages.to_vec();
+    outages.sort_by_key(|outage| outage.range.start());
+    let mut start = window.start();
+    while start < window.end() {
+        let end = start.checked_add(slice).unwrap_or(window.end()).min(window.end());
+        let Some(range) = TimeRange::new(start, end) else { break };
+        let near: Vec<Outage> = outages
+            .iter()
+            .copied()
+            .take_while(|outage| outage.range.start() < end)
+            .filter(|outage| outage.range.end() > start)
+            .collect();
+        let account = account(range, &near, left_out, rules);
+        if account.eligible() > SignedDuration::ZERO {
+            result.n_slices += 1;
+            if account.availability().meets(slice_target) {
+                result.n_good += 1;
+            } else {
+                result.bad.push(range);
+            }
+        }
+        start = end;
+    }
+    result
+}
+
 /// The calendar period of `window` holding `at`, in `zone` (weeks start on Monday); a rolling
 /// window is the N days of 24 hours up to `at`.
 ///

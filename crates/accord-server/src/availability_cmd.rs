@@ -11,6 +11,7 @@ use accord_core::agreement::{
 };
 use accord_core::availability::{
     Incident, Outage, Rules, account, budget, burn_alerts, parse_period, standard_burn_rules,
+    timeslices,
 };
 use accord_core::calendar::TimeRange;
 use accord_format::incidents::parse_incidents;
@@ -127,14 +128,20 @@ impl Objective<'_> {
             return Ok(());
         };
         let method = objective.method.as_ref().map_or(AvailabilityMethod::Time, |m| m.value);
-        if method != AvailabilityMethod::Time {
-            let _ = writeln!(
-                out,
-                "  method {}: needs request counts or time slices, not measured yet\n",
-                method.as_str()
-            );
-            return Ok(());
-        }
+        let slicing = match (method, &objective.timeslice, &objective.slice_target) {
+            (AvailabilityMethod::Time, _, _) => None,
+            (AvailabilityMethod::Timeslices, Some(slice), Some(slice_target)) => {
+                Some((slice.value, slice_target.value))
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "  method {}: needs request counts, not measured yet\n",
+                    method.as_str()
+                );
+                return Ok(());
+            }
+        };
         let rules = Rules {
             partial_weight: objective
                 .partial_weight
@@ -191,6 +198,28 @@ impl Objective<'_> {
                 None => outages.push(Outage { range: span, impact: incident.impact }),
             }
             listed.push((incident, excluded.is_some()));
+        }
+        if let Some((slice, slice_target)) = slicing {
+            let slices = timeslices(so_far, slice, slice_target, &outages, &left_out, &rules);
+            let availability = slices.availability();
+            let whole = timeslices(range, slice, slice_target, &[], &left_out, &rules);
+            let allowed = target.complement_of(whole.availability().eligible).as_nanos()
+                / slice.as_nanos().max(1);
+            let _ = writeln!(
+                out,
+                "  availability {availability} against {target}: {}; {} of {} slices of {} good (a slice is good at {slice_target} up)",
+                if availability.meets(target) { "met" } else { "missed" },
+                slices.n_good,
+                slices.n_slices,
+                format_duration(slice),
+            );
+            let _ = writeln!(
+                out,
+                "  error budget: {allowed} bad slices allowed, {} used",
+                slices.n_slices - slices.n_good
+            );
+            out.push('\n');
+            return Ok(());
         }
         let whole = account(range, &outages, &left_out, &rules);
         let now = account(so_far, &outages, &left_out, &rules);

@@ -330,3 +330,47 @@ fn probes_declare_an_outage_after_the_retries_from_the_first_failure() {
         SignedDuration::from_mins(5) + month("2026-11").end().duration_since(t(20))
     );
 }
+
+#[test]
+fn a_slice_is_good_when_enough_of_it_was_up() {
+    // Five-minute slices over one hour, 99 % of a slice must be up (2.97 s of down allowed).
+    // 10:07:00-10:07:02 (2 s) leaves its slice good; 10:21:00-10:21:05 (5 s) makes it bad;
+    // 10:29:58-10:30:10 touches two slices: 2 s in the first (good), 10 s in the next (bad).
+    // 10:40-10:50 is maintenance: its two slices do not count. 8 of 10 counted slices are good.
+    let secs = |text: &str, seconds: i64| at(text) + SignedDuration::from_secs(seconds);
+    let outages = [
+        Outage {
+            range: TimeRange::new(secs("2026-11-10T10:07", 0), secs("2026-11-10T10:07", 2))
+                .unwrap(),
+            impact: Impact::Major,
+        },
+        Outage {
+            range: TimeRange::new(secs("2026-11-10T10:21", 0), secs("2026-11-10T10:21", 5))
+                .unwrap(),
+            impact: Impact::Major,
+        },
+        Outage {
+            range: TimeRange::new(secs("2026-11-10T10:29", 58), secs("2026-11-10T10:30", 10))
+                .unwrap(),
+            impact: Impact::Major,
+        },
+    ];
+    let maintenance = [range("2026-11-10T10:40", "2026-11-10T10:50")];
+    let slices = timeslices(
+        range("2026-11-10T10:00", "2026-11-10T11:00"),
+        SignedDuration::from_mins(5),
+        percent("99"),
+        &outages,
+        &maintenance,
+        &Rules::default(),
+    );
+    assert_eq!((slices.n_good, slices.n_slices), (8, 10));
+    assert_eq!(
+        slices.bad,
+        [
+            range("2026-11-10T10:20", "2026-11-10T10:25"),
+            range("2026-11-10T10:30", "2026-11-10T10:35")
+        ]
+    );
+    assert_eq!(slices.availability().to_string(), "80.0000%");
+}
