@@ -20,6 +20,7 @@ pub mod events;
 pub mod ical;
 pub mod incidents;
 pub mod openslo;
+pub mod probes;
 mod tree;
 
 use std::fmt;

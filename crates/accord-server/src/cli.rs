@@ -154,9 +154,32 @@ pub enum Command {
         #[arg(long, value_name = "INSTANT")]
         at: Option<String>,
     },
+    /// Built-in probes (HTTP, TCP, DNS).
+    #[command(subcommand)]
+    Probe(ProbeCommand),
     /// Ticket clocks: explanations and generated histories.
     #[command(subcommand)]
     Clock(ClockCommand),
+}
+
+/// `accord probe ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProbeCommand {
+    /// Runs the probes of a file in the foreground, each on its interval, printing when a
+    /// component goes down and comes back.
+    Run {
+        /// The probe definitions (YAML, docs/availability.md).
+        config: PathBuf,
+        /// Runs each probe once, prints the results and exits (1 when any is down).
+        #[arg(long)]
+        once: bool,
+        /// Stops after this long (10m, 1h); default: until interrupted.
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<String>,
+        /// Appends every result to this file, one JSON object per line.
+        #[arg(long, value_name = "FILE")]
+        results: Option<PathBuf>,
+    },
 }
 
 /// `accord clock ...`.

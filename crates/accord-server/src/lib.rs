@@ -10,6 +10,7 @@ pub mod calendar_cmd;
 pub mod cli;
 pub mod clock_cmd;
 pub mod output;
+pub mod probe_cmd;
 pub mod revision_cmd;
 
 use std::process::ExitCode;
@@ -63,6 +64,14 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
                 period: &period,
                 customer: customer.as_deref(),
                 at: at.as_deref(),
+            })
+        }
+        cli::Command::Probe(cli::ProbeCommand::Run { config, once, duration, results }) => {
+            probe_cmd::run(&probe_cmd::RunArgs {
+                config: &config,
+                once,
+                duration: duration.as_deref(),
+                results: results.as_deref(),
             })
         }
         cli::Command::Replay { agreements, store, events, at, format, summary, stats } => {

@@ -6,6 +6,7 @@ mod availability;
 mod calendar;
 mod clocks;
 mod conformance;
+mod probes;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

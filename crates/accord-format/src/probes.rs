@@ -1,0 +1,229 @@
+//! Probe definitions: what `accord probe run` checks, how often, and what counts as up.
+//!
+//! ```yaml
+//! probes:
+//!   - name: hosting-health
+//!     affects: cloud-hosting/compute
+//!     http: http://10.0.0.5:8080/health
+//!     expect: [200]
+//!     keyword: ok
+//!     latency: 500ms
+//!     interval: 30s
+//!     timeout: 5s
+//!     retries: 2
+//!   - name: database
+//!     affects: cloud-hosting/database
+//!     tcp: 10.0.0.6:5432
+//!   - name: resolver
+//!     affects: network
+//!     dns: intranet.example
+//! ```
+
+use std::path::Path;
+
+use accord_core::availability::Affected;
+use jiff::SignedDuration;
+
+use crate::FormatErrors;
+use crate::tree::{Cx, Node, Value};
+
+/// What a probe checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// An HTTP GET: up when the status is expected, the body holds the keyword and the answer
+    /// came within the latency threshold.
+    Http {
+        /// Host and port to connect to.
+        host: String,
+        /// The port.
+        port: u16,
+        /// Path and query.
+        path: String,
+        /// Statuses that count as up (default: 200 to 399).
+        expect: Vec<u16>,
+        /// Text the body must hold.
+        keyword: Option<String>,
+        /// The slowest answer that counts as up.
+        latency: Option<SignedDuration>,
+    },
+    /// A TCP connection to `host:port`.
+    Tcp {
+        /// `host:port`.
+        address: String,
+    },
+    /// A name that must resolve.
+    Dns {
+        /// The name.
+        name: String,
+    },
+}
+
+/// One probe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeSpec {
+    /// Its name (what `source: probe:NAME` refers to).
+    pub name: String,
+    /// What it measures.
+    pub affects: Affected,
+    /// What it checks.
+    pub check: Check,
+    /// How often (default 30 s).
+    pub interval: SignedDuration,
+    /// How long one check may take (default 10 s).
+    pub timeout: SignedDuration,
+    /// Failures in a row tolerated before the component is down (default 2).
+    pub retries: u32,
+}
+
+/// Reads a probe file; every problem is reported with its line, column and field.
+///
+/// # Errors
+///
+/// Every problem found.
+pub fn parse_probes(path: &Path, text: &str) -> Result<Vec<ProbeSpec>, FormatErrors> {
+    let mut cx = Cx::new(path);
+    let root: Node = match serde_saphyr::from_str(text) {
+        Ok(root) => root,
+        Err(error) => return Err(FormatErrors(vec![crate::document::yaml_error(path, &error, 0)])),
+    };
+    let mut probes = Vec::new();
+    if let Some(fields) = cx.fields(&root, "", &["probes"])
+        && let Some((list, list_field)) = fields.require(&mut cx, "probes", "a list of probes")
+    {
+        for (item, item_field) in cx.items(list, &list_field) {
+            if let Some(probe) = probe(&mut cx, item, &item_field) {
+                if probes.iter().any(|seen: &ProbeSpec| seen.name == probe.name) {
+                    cx.error(item, &item_field, format!("duplicate probe {}", probe.name));
+                    continue;
+                }
+                probes.push(probe);
+            }
+        }
+    }
+    if cx.errors.is_empty() { Ok(probes) } else { Err(FormatErrors(cx.errors)) }
+}
+
+fn probe(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<ProbeSpec> {
+    let fields = cx.fields(
+        node,
+        field,
+        &[
+            "name", "affects", "http", "tcp", "dns", "expect", "keyword", "latency", "interval",
+            "timeout", "retries",
+        ],
+    )?;
+    let name = fields
+        .require(cx, "name", "the probe's name")
+        .and_then(|(node, field)| cx.name(node, &field))
+        .map(|name| name.value);
+    let affects =
+        fields.require(cx, "affects", "SERVICE or SERVICE/COMPONENT").and_then(|(node, field)| {
+            let text = cx.string(node, &field)?;
+            Some(match text.split_once('/') {
+                Some((service, component)) => {
+                    Affected { service: service.to_owned(), component: Some(component.to_owned()) }
+                }
+                None => Affected { service: text, component: None },
+            })
+        });
+    let duration = |cx: &mut Cx<'_>, key: &str, default: SignedDuration| {
+        fields.with(cx, key, millis_or_duration).unwrap_or(default)
+    };
+    let interval = duration(cx, "interval", SignedDuration::from_secs(30));
+    let timeout = duration(cx, "timeout", SignedDuration::from_secs(10));
+    let retries = fields
+        .with(cx, "retries", |cx, node, field| cx.whole(node, field, 0, 100))
+        .map_or(2, |retries| u32::try_from(retries).unwrap_or(2));
+    let kinds: Vec<&str> =
+        ["http", "tcp", "dns"].into_iter().filter(|kind| fields.get(kind).is_some()).collect();
+    if kinds.len() != 1 {
+        cx.error(node, field, "give exactly one of http, tcp or dns");
+        return None;
+    }
+    let check = match kinds[0] {
+        "http" => {
+            let (url_node, url_field) = fields.get("http")?;
+            let url = cx.string(url_node, &url_field)?;
+            let Some((host, port, path)) = http_url(&url) else {
+                let message = if url.starts_with("https://") {
+                    "https probes are not supported yet: use http:// or a tcp probe".to_owned()
+                } else {
+                    format!("invalid URL {url:?}: expected http://HOST[:PORT]/PATH")
+                };
+                cx.error(url_node, &url_field, message);
+                return None;
+            };
+            let expect = fields
+                .with(cx, "expect", |cx, node, field| {
+                    let Value::Seq(items) = &node.value else {
+                        cx.error(node, field, "expected a list of status codes");
+                        return None;
+                    };
+                    items
+                        .iter()
+                        .map(|item| {
+                            cx.whole(item, field, 100, 599)
+                                .and_then(|code| u16::try_from(code).ok())
+                        })
+                        .collect::<Option<Vec<u16>>>()
+                })
+                .unwrap_or_else(|| (200..400).collect());
+            Check::Http {
+                host,
+                port,
+                path,
+                expect,
+                keyword: fields.with(cx, "keyword", |cx, node, field| cx.string(node, field)),
+                latency: fields.with(cx, "latency", millis_or_duration),
+            }
+        }
+        "tcp" => {
+            let (node, field) = fields.get("tcp")?;
+            let address = cx.string(node, &field)?;
+            if address.rsplit_once(':').and_then(|(_, port)| port.parse::<u16>().ok()).is_none() {
+                cx.error(node, &field, format!("invalid address {address:?}: expected HOST:PORT"));
+                return None;
+            }
+            Check::Tcp { address }
+        }
+        _ => {
+            let (node, field) = fields.get("dns")?;
+            Check::Dns { name: cx.string(node, &field)? }
+        }
+    };
+    Some(ProbeSpec { name: name?, affects: affects?, check, interval, timeout, retries })
+}
+
+/// A duration as documents write it, or whole milliseconds (`500ms`), which probes need.
+fn millis_or_duration(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<SignedDuration> {
+    if let Value::Str(text) = &node.value
+        && let Some(millis) = text.strip_suffix("ms")
+    {
+        return match millis.trim().parse::<i64>() {
+            Ok(millis) if millis > 0 => Some(SignedDuration::from_millis(millis)),
+            _ => {
+                cx.error(
+                    node,
+                    field,
+                    format!("invalid duration {text:?}: expected such as 500ms or 5s"),
+                );
+                None
+            }
+        };
+    }
+    cx.duration(node, field)
+}
+
+/// Splits `http://host[:port][/path]`.
+fn http_url(url: &str) -> Option<(String, u16, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(idx) => (&rest[..idx], &rest[idx..]),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse().ok()?),
+        None => (authority, 80),
+    };
+    (!host.is_empty()).then(|| (host.to_owned(), port, path.to_owned()))
+}
