@@ -1,17 +1,18 @@
 //! `accord availability`: each availability objective of the agreements over a period, from
 //! recorded incidents and the maintenance windows the agreements exclude.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
 use accord_core::agreement::{
-    AvailabilityMethod, AvailabilityObjective, Catalog, DowntimeExclusion, EffectiveTerms, Percent,
-    Query, format_duration, resolve,
+    AvailabilityMethod, AvailabilityObjective, Catalog, DataSource, DowntimeExclusion,
+    EffectiveTerms, Percent, Query, format_duration, resolve,
 };
 use accord_core::availability::{
-    Incident, Outage, Rules, account, budget, burn_alerts, parse_period, standard_burn_rules,
-    timeslices,
+    Incident, Outage, ProbeTimeline, Rules, account, budget, burn_alerts, parse_period,
+    standard_burn_rules, timeslices,
 };
 use accord_core::calendar::TimeRange;
 use accord_format::incidents::parse_incidents;
@@ -28,6 +29,8 @@ pub struct AvailabilityArgs<'a> {
     pub agreements: &'a Path,
     /// Recorded incidents (CSV).
     pub incidents: Option<&'a Path>,
+    /// Probe results written by `accord probe run --results`.
+    pub probe_results: Option<&'a Path>,
     /// `2026-10`, `2026-Q4` or `2026`.
     pub period: &'a str,
     /// Only this customer.
@@ -52,6 +55,10 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
             })?
         }
         None => Vec::new(),
+    };
+    let probes = match args.probe_results {
+        Some(path) => read_probe_results(path)?,
+        None => BTreeMap::new(),
     };
     let as_of = match args.at {
         Some(text) => text
@@ -80,7 +87,8 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
             for (name, objective) in &effective.terms.availability {
                 n_objectives += 1;
                 let report = Objective { catalog, effective: &effective, name, objective };
-                report.write(&mut out, args.period, &customer.time_zone, &incidents, as_of)?;
+                let sources = Sources { incidents: &incidents, probes: &probes };
+                report.write(&mut out, args.period, &customer.time_zone, &sources, as_of)?;
             }
         }
     }
@@ -89,6 +97,38 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
     }
     output::text(&out);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where outages come from.
+struct Sources<'a> {
+    incidents: &'a [Incident],
+    probes: &'a BTreeMap<String, ProbeTimeline>,
+}
+
+/// Reads `accord probe run --results` output into one timeline per probe.
+fn read_probe_results(path: &Path) -> anyhow::Result<BTreeMap<String, ProbeTimeline>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading probe results {}", path.display()))?;
+    let mut results: Vec<(String, Timestamp, bool, u32)> = Vec::new();
+    for (idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+        let bad = |what: &str| anyhow::anyhow!("{}:{}: {what}", path.display(), idx + 1);
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|error| bad(&format!("invalid JSON: {error}")))?;
+        let probe = value["probe"].as_str().ok_or_else(|| bad("probe: expected a string"))?;
+        let at = value["at"]
+            .as_str()
+            .and_then(|at| at.parse::<Timestamp>().ok())
+            .ok_or_else(|| bad("at: expected an instant"))?;
+        let up = value["up"].as_bool().ok_or_else(|| bad("up: expected true or false"))?;
+        let retries = value["retries"].as_u64().map_or(2, |r| u32::try_from(r).unwrap_or(2));
+        results.push((probe.to_owned(), at, up, retries));
+    }
+    results.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut timelines: BTreeMap<String, ProbeTimeline> = BTreeMap::new();
+    for (probe, at, up, retries) in results {
+        timelines.entry(probe).or_insert_with(|| ProbeTimeline::new(retries)).record(at, up);
+    }
+    Ok(timelines)
 }
 
 /// One availability objective of one customer's effective terms.
@@ -105,7 +145,7 @@ impl Objective<'_> {
         out: &mut String,
         period: &str,
         customer_zone: &TimeZone,
-        incidents: &[Incident],
+        sources: &Sources<'_>,
         as_of: Timestamp,
     ) -> anyhow::Result<()> {
         let objective = self.objective;
@@ -187,8 +227,21 @@ impl Objective<'_> {
             }
         }
         let mut outages = Vec::new();
+        // A probe the objective names adds its outages; recorded incidents count too, and
+        // where both saw the same outage the worst impact counts once.
+        if let Some(DataSource::Probe(probe)) = objective.source.as_ref().map(|s| &s.value) {
+            match sources.probes.get(probe) {
+                Some(timeline) => outages.extend(timeline.outages(so_far)),
+                None => {
+                    let _ =
+                        writeln!(out, "  no results of probe {probe}: only incidents are counted");
+                }
+            }
+        }
         let mut listed = Vec::new();
-        for incident in incidents.iter().filter(|incident| incident.affects(service, component)) {
+        for incident in
+            sources.incidents.iter().filter(|incident| incident.affects(service, component))
+        {
             // An ongoing incident runs to the instant the figures are as of.
             let Some(span) = incident.range(as_of.max(incident.start)) else { continue };
             let excluded =

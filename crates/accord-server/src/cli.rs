@@ -144,6 +144,10 @@ pub enum Command {
         /// Incidents, as CSV (docs/availability.md).
         #[arg(long, value_name = "FILE")]
         incidents: Option<PathBuf>,
+        /// Probe results, as `accord probe run --results` writes them; objectives with
+        /// `source: probe:NAME` count that probe's outages.
+        #[arg(long, value_name = "FILE")]
+        probe_results: Option<PathBuf>,
         /// The period: YYYY-MM, YYYY-Qn or YYYY, in each objective's zone.
         #[arg(long)]
         period: String,

@@ -57,15 +57,21 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Import(cli::ImportCommand::Openslo { file, output }) => {
             agreement_cmd::import_openslo(&file, output.as_deref())
         }
-        cli::Command::Availability { agreements, incidents, period, customer, at } => {
-            availability_cmd::availability(&availability_cmd::AvailabilityArgs {
-                agreements: &agreements,
-                incidents: incidents.as_deref(),
-                period: &period,
-                customer: customer.as_deref(),
-                at: at.as_deref(),
-            })
-        }
+        cli::Command::Availability {
+            agreements,
+            incidents,
+            probe_results,
+            period,
+            customer,
+            at,
+        } => availability_cmd::availability(&availability_cmd::AvailabilityArgs {
+            agreements: &agreements,
+            incidents: incidents.as_deref(),
+            probe_results: probe_results.as_deref(),
+            period: &period,
+            customer: customer.as_deref(),
+            at: at.as_deref(),
+        }),
         cli::Command::Probe(cli::ProbeCommand::Run { config, once, duration, results }) => {
             probe_cmd::run(&probe_cmd::RunArgs {
                 config: &config,

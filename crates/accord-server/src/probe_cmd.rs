@@ -202,6 +202,7 @@ pub fn run(args: &RunArgs<'_>) -> anyhow::Result<ExitCode> {
                 },
                 "at": result.at.to_string(),
                 "up": result.up,
+                "retries": probe.retries,
                 "latencyMs": u64::try_from(result.latency.as_millis()).unwrap_or(u64::MAX),
                 "detail": result.detail,
             });

@@ -41,6 +41,11 @@ spec:
         window: month
         source: incidents
         downtime: { minimum: 1m, partialWeight: 50% }
+      - name: web
+        service: hosting
+        target: 99.9
+        window: month
+        source: probe:web
 ";
 
 const INCIDENTS: &str = "id,start,end,affected,impact,excluded,reason,cause
@@ -141,5 +146,51 @@ fn malformed_incidents_are_rejected_with_line_and_column() {
             .contains("incidents.csv:3: impact: \"huge\": expected major, partial or degraded"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn probe_results_count_for_objectives_that_name_the_probe() {
+    // Every 30 s: a flap of two failures (under the two retries allowed) does not count;
+    // three failures from 10:00:00 with the recovery at 10:01:30 make 90 s down. With I5's
+    // 30 minutes, November has 31m30s down over 702 eligible hours: 99.92521...%.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
+    std::fs::write(dir.path().join("incidents.csv"), INCIDENTS).expect("write");
+    let results: String = [
+        ("2026-11-12T09:00:00Z", true),
+        ("2026-11-12T09:00:30Z", false),
+        ("2026-11-12T09:01:00Z", false),
+        ("2026-11-12T09:01:30Z", true),
+        ("2026-11-12T10:00:00Z", false),
+        ("2026-11-12T10:00:30Z", false),
+        ("2026-11-12T10:01:00Z", false),
+        ("2026-11-12T10:01:30Z", true),
+    ]
+    .iter()
+    .map(|(at, up)| format!("{{\"probe\":\"web\",\"at\":\"{at}\",\"up\":{up},\"retries\":2}}\n"))
+    .collect();
+    std::fs::write(dir.path().join("results.jsonl"), results).expect("write");
+    let run = accord_in(
+        dir.path(),
+        &[
+            "availability",
+            "--agreements",
+            "documents.yaml",
+            "--incidents",
+            "incidents.csv",
+            "--probe-results",
+            "results.jsonl",
+            "--period",
+            "2026-11",
+            "--at",
+            "2026-12-15T00:00:00Z",
+        ],
+    )
+    .ok();
+    let web = run.stdout.split("acme hosting web").nth(1).expect("the web objective");
+    assert!(
+        web.contains("  availability 99.9252% against 99.9%: met; eligible 702h, left out 18h, downtime 31m30s\n"),
+        "{web}"
     );
 }
