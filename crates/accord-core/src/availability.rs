@@ -660,3 +660,77 @@ impl ProbeTimeline {
         self.changes.is_empty()
     }
 }
+
+/// Latencies kept as one small histogram per minute, so a percentile over any window of whole
+/// minutes can be computed without keeping every sample.
+///
+/// Buckets grow by a factor of 2^(1/8) (about 9 %) from 1 ms; a percentile is reported as the
+/// upper bound of the bucket holding it, so it is never understated and at most 9 % high.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LatencyHistogram {
+    // Invariant: per minute since the Unix epoch, (bucket, count) sorted by bucket.
+    minutes: std::collections::BTreeMap<i64, Vec<(u16, u32)>>,
+}
+
+const BUCKETS_PER_DOUBLING: f64 = 8.0;
+
+fn bucket_of(latency: SignedDuration) -> u16 {
+    let millis = latency.as_secs_f64() * 1000.0;
+    if millis <= 1.0 {
+        return 0;
+    }
+    // Float only to find the bucket; the bucket's bound is what is reported.
+    let bucket = (millis.log2() * BUCKETS_PER_DOUBLING).ceil();
+    if bucket >= f64::from(u16::MAX) { u16::MAX } else { bucket as u16 }
+}
+
+/// The upper bound of a bucket.
+fn bucket_bound(bucket: u16) -> SignedDuration {
+    let millis = (f64::from(bucket) / BUCKETS_PER_DOUBLING).exp2();
+    SignedDuration::from_micros((millis * 1000.0).round() as i64)
+}
+
+impl LatencyHistogram {
+    /// Records one latency measured at `at`.
+    pub fn record(&mut self, at: Timestamp, latency: SignedDuration) {
+        let minute = at.as_second().div_euclid(60);
+        let bucket = bucket_of(latency);
+        let counts = self.minutes.entry(minute).or_default();
+        match counts.binary_search_by_key(&bucket, |(b, _)| *b) {
+            Ok(idx) => counts[idx].1 += 1,
+            Err(idx) => counts.insert(idx, (bucket, 1)),
+        }
+    }
+
+    /// The `percentile` (such as 99) of the latencies recorded in the minutes that start in
+    /// `range`, with the number of samples; `None` without samples.
+    pub fn percentile(
+        &self,
+        range: TimeRange,
+        percentile: Percent,
+    ) -> Option<(SignedDuration, u64)> {
+        let first = range.start().as_second().div_euclid(60);
+        let last = (range.end().as_second() - 1).div_euclid(60);
+        let mut totals: std::collections::BTreeMap<u16, u64> = std::collections::BTreeMap::new();
+        for counts in self.minutes.range(first..=last).map(|(_, counts)| counts) {
+            for (bucket, count) in counts {
+                *totals.entry(*bucket).or_default() += u64::from(*count);
+            }
+        }
+        let n_samples: u64 = totals.values().sum();
+        if n_samples == 0 {
+            return None;
+        }
+        // The rank of the sample at the percentile: ceil(n * p / 100), at least 1.
+        let scale = u128::from(Percent::HUNDRED.micros());
+        let rank = (u128::from(n_samples) * u128::from(percentile.micros())).div_ceil(scale).max(1);
+        let mut seen: u128 = 0;
+        for (bucket, count) in totals {
+            seen += u128::from(count);
+            if seen >= rank {
+                return Some((bucket_bound(bucket), n_samples));
+            }
+        }
+        None
+    }
+}

@@ -8,11 +8,11 @@ use std::process::ExitCode;
 
 use accord_core::agreement::{
     AvailabilityMethod, AvailabilityObjective, Catalog, DataSource, DowntimeExclusion,
-    EffectiveTerms, Percent, Query, format_duration, resolve,
+    EffectiveTerms, LatencyObjective, Percent, Query, format_duration, resolve,
 };
 use accord_core::availability::{
-    Incident, Outage, ProbeTimeline, Rules, account, budget, burn_alerts, parse_period,
-    standard_burn_rules, timeslices,
+    Incident, LatencyHistogram, Outage, ProbeTimeline, Rules, account, budget, burn_alerts,
+    parse_period, standard_burn_rules, timeslices,
 };
 use accord_core::calendar::TimeRange;
 use accord_format::incidents::parse_incidents;
@@ -56,9 +56,9 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
         }
         None => Vec::new(),
     };
-    let probes = match args.probe_results {
+    let (probes, latencies) = match args.probe_results {
         Some(path) => read_probe_results(path)?,
-        None => BTreeMap::new(),
+        None => (BTreeMap::new(), BTreeMap::new()),
     };
     let as_of = match args.at {
         Some(text) => text
@@ -90,6 +90,19 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
                 let sources = Sources { incidents: &incidents, probes: &probes };
                 report.write(&mut out, args.period, &customer.time_zone, &sources, as_of)?;
             }
+            for (name, objective) in &effective.terms.latency {
+                n_objectives += 1;
+                let zone = objective.time_zone.as_ref().map_or(&customer.time_zone, |z| &z.value);
+                write_latency(
+                    &mut out,
+                    &effective,
+                    name,
+                    objective,
+                    args.period,
+                    zone,
+                    &latencies,
+                )?;
+            }
         }
     }
     if n_objectives == 0 {
@@ -105,11 +118,16 @@ struct Sources<'a> {
     probes: &'a BTreeMap<String, ProbeTimeline>,
 }
 
-/// Reads `accord probe run --results` output into one timeline per probe.
-fn read_probe_results(path: &Path) -> anyhow::Result<BTreeMap<String, ProbeTimeline>> {
+/// Probe outcomes and latencies by probe name.
+type ProbeData = (BTreeMap<String, ProbeTimeline>, BTreeMap<String, LatencyHistogram>);
+
+/// Reads `accord probe run --results` output into one timeline and one latency histogram
+/// (successful checks only) per probe.
+fn read_probe_results(path: &Path) -> anyhow::Result<ProbeData> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading probe results {}", path.display()))?;
     let mut results: Vec<(String, Timestamp, bool, u32)> = Vec::new();
+    let mut latencies: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
     for (idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
         let bad = |what: &str| anyhow::anyhow!("{}:{}: {what}", path.display(), idx + 1);
         let value: serde_json::Value =
@@ -121,6 +139,10 @@ fn read_probe_results(path: &Path) -> anyhow::Result<BTreeMap<String, ProbeTimel
             .ok_or_else(|| bad("at: expected an instant"))?;
         let up = value["up"].as_bool().ok_or_else(|| bad("up: expected true or false"))?;
         let retries = value["retries"].as_u64().map_or(2, |r| u32::try_from(r).unwrap_or(2));
+        if up && let Some(millis) = value["latencyMs"].as_u64() {
+            let latency = SignedDuration::from_millis(i64::try_from(millis).unwrap_or(i64::MAX));
+            latencies.entry(probe.to_owned()).or_default().record(at, latency);
+        }
         results.push((probe.to_owned(), at, up, retries));
     }
     results.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
@@ -128,7 +150,63 @@ fn read_probe_results(path: &Path) -> anyhow::Result<BTreeMap<String, ProbeTimel
     for (probe, at, up, retries) in results {
         timelines.entry(probe).or_insert_with(|| ProbeTimeline::new(retries)).record(at, up);
     }
-    Ok(timelines)
+    Ok((timelines, latencies))
+}
+
+/// A latency objective: the percentile of the probe's successful checks over the period.
+fn write_latency(
+    out: &mut String,
+    effective: &EffectiveTerms,
+    name: &str,
+    objective: &LatencyObjective,
+    period: &str,
+    zone: &TimeZone,
+    latencies: &BTreeMap<String, LatencyHistogram>,
+) -> anyhow::Result<()> {
+    let (_, range) =
+        parse_period(period, zone).map_err(|message| anyhow::anyhow!("--period: {message}"))?;
+    let _ = writeln!(
+        out,
+        "{} {} latency {name} {period}, zone {}",
+        effective.customer,
+        effective.service,
+        zone.iana_name().unwrap_or("UTC")
+    );
+    let (Some(percentile), Some(threshold)) = (&objective.percentile, &objective.threshold) else {
+        let _ = writeln!(out, "  needs a percentile and a threshold\n");
+        return Ok(());
+    };
+    let histogram = match objective.source.as_ref().map(|s| &s.value) {
+        Some(DataSource::Probe(probe)) => latencies.get(probe),
+        _ => None,
+    };
+    match histogram.and_then(|h| h.percentile(range, percentile.value)) {
+        Some((value, n_samples)) => {
+            let met = value <= threshold.value;
+            let _ = writeln!(
+                out,
+                "  p{} {} against {}: {} ({n_samples} samples; within 9 %, never under)\n",
+                percentile.value.to_string().trim_end_matches('%'),
+                format_latency(value),
+                format_latency(threshold.value),
+                if met { "met" } else { "missed" },
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  no latency samples in the period\n");
+        }
+    }
+    Ok(())
+}
+
+/// `120ms`, `1.878s`, `2s`.
+fn format_latency(latency: SignedDuration) -> String {
+    let millis = latency.as_millis();
+    match (millis / 1000, millis % 1000) {
+        (0, millis) => format!("{millis}ms"),
+        (seconds, 0) => format!("{seconds}s"),
+        (seconds, millis) => format!("{seconds}.{millis:03}s"),
+    }
 }
 
 /// One availability objective of one customer's effective terms.

@@ -374,3 +374,42 @@ fn a_slice_is_good_when_enough_of_it_was_up() {
     );
     assert_eq!(slices.availability().to_string(), "80.0000%");
 }
+
+#[test]
+fn latency_percentiles_come_from_minute_histograms_within_a_bucket() {
+    // 1,000 samples over ten minutes: 990 at 100 ms and 10 at 2 s. The 99th percentile is
+    // the 990th sample (100 ms, reported as its bucket's bound, within 9 %); the 99.5th is
+    // the 995th (2 s, reported within 9 %).
+    let mut histogram = LatencyHistogram::default();
+    let start = at("2026-11-10T10:00");
+    for idx in 0..1000 {
+        let when = start + SignedDuration::from_millis(600 * idx);
+        let latency = if idx % 100 == 99 {
+            SignedDuration::from_secs(2)
+        } else {
+            SignedDuration::from_millis(100)
+        };
+        histogram.record(when, latency);
+    }
+    let window = range("2026-11-10T10:00", "2026-11-10T10:10");
+    let (p99, n) = histogram.percentile(window, percent("99")).expect("samples");
+    assert_eq!(n, 1000);
+    assert!(
+        p99 >= SignedDuration::from_millis(100) && p99 <= SignedDuration::from_millis(109),
+        "{p99:?}"
+    );
+    let (p995, _) = histogram.percentile(window, percent("99.5")).expect("samples");
+    assert!(
+        p995 >= SignedDuration::from_secs(2) && p995 <= SignedDuration::from_millis(2180),
+        "{p995:?}"
+    );
+    // Minutes outside the window are left out.
+    assert_eq!(
+        histogram.percentile(range("2026-11-10T11:00", "2026-11-10T12:00"), percent("99")),
+        None
+    );
+    let (_, first_minute) = histogram
+        .percentile(range("2026-11-10T10:00", "2026-11-10T10:01"), percent("50"))
+        .expect("samples");
+    assert_eq!(first_minute, 100);
+}

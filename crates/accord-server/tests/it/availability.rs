@@ -46,6 +46,13 @@ spec:
         target: 99.9
         window: month
         source: probe:web
+    latency:
+      - name: web-latency
+        service: hosting
+        percentile: 99
+        threshold: 1s
+        window: month
+        source: probe:web
 ";
 
 const INCIDENTS: &str = "id,start,end,affected,impact,excluded,reason,cause
@@ -157,18 +164,24 @@ fn probe_results_count_for_objectives_that_name_the_probe() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
     std::fs::write(dir.path().join("incidents.csv"), INCIDENTS).expect("write");
+    // The successful checks took 120 ms, 120 ms and 1.8 s: the 99th percentile is the
+    // slowest of three, 1.8 s (reported as its bucket's bound, at most 9 % more).
     let results: String = [
-        ("2026-11-12T09:00:00Z", true),
-        ("2026-11-12T09:00:30Z", false),
-        ("2026-11-12T09:01:00Z", false),
-        ("2026-11-12T09:01:30Z", true),
-        ("2026-11-12T10:00:00Z", false),
-        ("2026-11-12T10:00:30Z", false),
-        ("2026-11-12T10:01:00Z", false),
-        ("2026-11-12T10:01:30Z", true),
+        ("2026-11-12T09:00:00Z", true, 120),
+        ("2026-11-12T09:00:30Z", false, 10_000),
+        ("2026-11-12T09:01:00Z", false, 10_000),
+        ("2026-11-12T09:01:30Z", true, 120),
+        ("2026-11-12T10:00:00Z", false, 10_000),
+        ("2026-11-12T10:00:30Z", false, 10_000),
+        ("2026-11-12T10:01:00Z", false, 10_000),
+        ("2026-11-12T10:01:30Z", true, 1800),
     ]
     .iter()
-    .map(|(at, up)| format!("{{\"probe\":\"web\",\"at\":\"{at}\",\"up\":{up},\"retries\":2}}\n"))
+    .map(|(at, up, millis)| {
+        format!(
+            "{{\"probe\":\"web\",\"at\":\"{at}\",\"up\":{up},\"retries\":2,\"latencyMs\":{millis}}}\n"
+        )
+    })
     .collect();
     std::fs::write(dir.path().join("results.jsonl"), results).expect("write");
     let run = accord_in(
@@ -188,6 +201,12 @@ fn probe_results_count_for_objectives_that_name_the_probe() {
         ],
     )
     .ok();
+    let latency = run.stdout.split("acme hosting latency web-latency").nth(1).expect("latency");
+    // 1.8 s falls in the bucket up to 2^(87/8) ms = 1878.02 ms.
+    assert!(
+        latency.contains("  p99 1.878s against 1s: missed (3 samples; within 9 %, never under)\n"),
+        "{latency}"
+    );
     let web = run.stdout.split("acme hosting web").nth(1).expect("the web objective");
     assert!(
         web.contains("  availability 99.9252% against 99.9%: met; eligible 702h, left out 18h, downtime 31m30s\n"),
