@@ -734,3 +734,34 @@ impl LatencyHistogram {
         None
     }
 }
+
+/// The outages of a component that must check in every `every`: when a check-in comes more
+/// than `grace` late, the component was down from the instant it was due until it checked in
+/// (or until `range` ends). `beats` are the check-ins, sorted; `since` is when monitoring
+/// began, so a component that never checked in is down from `since + every`.
+pub fn heartbeat_outages(
+    beats: &[Timestamp],
+    every: SignedDuration,
+    grace: SignedDuration,
+    since: Timestamp,
+    range: TimeRange,
+) -> Vec<Outage> {
+    let mut outages = Vec::new();
+    let mut last = since;
+    let beats_in = beats.iter().copied().filter(|beat| *beat >= since && *beat < range.end());
+    for beat in beats_in.chain(std::iter::once(range.end())) {
+        let (Ok(due), Ok(late)) = (last.checked_add(every), last.checked_add(every + grace)) else {
+            break;
+        };
+        if beat > late && due < range.end() {
+            let start = due.max(range.start());
+            let end = beat.min(range.end());
+            if let Some(span) = TimeRange::new(start, end).filter(|span| span.start() < span.end())
+            {
+                outages.push(Outage { range: span, impact: Impact::Major });
+            }
+        }
+        last = beat;
+    }
+    outages
+}

@@ -17,6 +17,10 @@
 //!   - name: resolver
 //!     affects: network
 //!     dns: intranet.example
+//!   - name: nightly-backup
+//!     affects: backup
+//!     heartbeat: 24h
+//!     grace: 2h
 //! ```
 
 use std::path::Path;
@@ -55,6 +59,14 @@ pub enum Check {
     Dns {
         /// The name.
         name: String,
+    },
+    /// A check-in the component pushes: not run, but expected every `every`; later than
+    /// `grace` after that, the component was down from when it was due.
+    Heartbeat {
+        /// How often it must check in.
+        every: SignedDuration,
+        /// How late a check-in may be (default: half of `every`).
+        grace: SignedDuration,
     },
 }
 
@@ -108,8 +120,19 @@ fn probe(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<ProbeSpec> {
         node,
         field,
         &[
-            "name", "affects", "http", "tcp", "dns", "expect", "keyword", "latency", "interval",
-            "timeout", "retries",
+            "name",
+            "affects",
+            "http",
+            "tcp",
+            "dns",
+            "heartbeat",
+            "grace",
+            "expect",
+            "keyword",
+            "latency",
+            "interval",
+            "timeout",
+            "retries",
         ],
     )?;
     let name = fields
@@ -134,10 +157,12 @@ fn probe(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<ProbeSpec> {
     let retries = fields
         .with(cx, "retries", |cx, node, field| cx.whole(node, field, 0, 100))
         .map_or(2, |retries| u32::try_from(retries).unwrap_or(2));
-    let kinds: Vec<&str> =
-        ["http", "tcp", "dns"].into_iter().filter(|kind| fields.get(kind).is_some()).collect();
+    let kinds: Vec<&str> = ["http", "tcp", "dns", "heartbeat"]
+        .into_iter()
+        .filter(|kind| fields.get(kind).is_some())
+        .collect();
     if kinds.len() != 1 {
-        cx.error(node, field, "give exactly one of http, tcp or dns");
+        cx.error(node, field, "give exactly one of http, tcp, dns or heartbeat");
         return None;
     }
     let check = match kinds[0] {
@@ -186,9 +211,15 @@ fn probe(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<ProbeSpec> {
             }
             Check::Tcp { address }
         }
-        _ => {
+        "dns" => {
             let (node, field) = fields.get("dns")?;
             Check::Dns { name: cx.string(node, &field)? }
+        }
+        _ => {
+            let (node, field) = fields.get("heartbeat")?;
+            let every = millis_or_duration(cx, node, &field)?;
+            let grace = fields.with(cx, "grace", millis_or_duration).unwrap_or(every / 2);
+            Check::Heartbeat { every, grace }
         }
     };
     Some(ProbeSpec { name: name?, affects: affects?, check, interval, timeout, retries })

@@ -12,7 +12,7 @@ use accord_core::agreement::{
 };
 use accord_core::availability::{
     Incident, LatencyHistogram, Outage, ProbeTimeline, Rules, account, budget, burn_alerts,
-    parse_period, standard_burn_rules, timeslices,
+    heartbeat_outages, parse_period, standard_burn_rules, timeslices,
 };
 use accord_core::calendar::TimeRange;
 use accord_format::incidents::parse_incidents;
@@ -31,6 +31,10 @@ pub struct AvailabilityArgs<'a> {
     pub incidents: Option<&'a Path>,
     /// Probe results written by `accord probe run --results`.
     pub probe_results: Option<&'a Path>,
+    /// Probe definitions: how often each heartbeat must check in.
+    pub probes: Option<&'a Path>,
+    /// Heartbeat check-ins, one JSON object per line: `{"heartbeat": NAME, "at": INSTANT}`.
+    pub heartbeats: Option<&'a Path>,
     /// `2026-10`, `2026-Q4` or `2026`.
     pub period: &'a str,
     /// Only this customer.
@@ -60,6 +64,7 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
         Some(path) => read_probe_results(path)?,
         None => (BTreeMap::new(), BTreeMap::new()),
     };
+    let heartbeats = read_heartbeats(args.probes, args.heartbeats)?;
     let as_of = match args.at {
         Some(text) => text
             .parse::<Timestamp>()
@@ -87,7 +92,8 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
             for (name, objective) in &effective.terms.availability {
                 n_objectives += 1;
                 let report = Objective { catalog, effective: &effective, name, objective };
-                let sources = Sources { incidents: &incidents, probes: &probes };
+                let sources =
+                    Sources { incidents: &incidents, probes: &probes, heartbeats: &heartbeats };
                 report.write(&mut out, args.period, &customer.time_zone, &sources, as_of)?;
             }
             for (name, objective) in &effective.terms.latency {
@@ -116,6 +122,66 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
 struct Sources<'a> {
     incidents: &'a [Incident],
     probes: &'a BTreeMap<String, ProbeTimeline>,
+    heartbeats: &'a BTreeMap<String, Heartbeats>,
+}
+
+/// One heartbeat's definition and check-ins.
+struct Heartbeats {
+    every: SignedDuration,
+    grace: SignedDuration,
+    // Invariant: sorted.
+    beats: Vec<Timestamp>,
+}
+
+/// Reads heartbeat definitions from the probe file and check-ins from the heartbeats file.
+fn read_heartbeats(
+    probes: Option<&Path>,
+    beats: Option<&Path>,
+) -> anyhow::Result<BTreeMap<String, Heartbeats>> {
+    let (Some(probes), Some(beats)) = (probes, beats) else {
+        if beats.is_some() {
+            bail!("--heartbeats needs --probes: the file that says how often each must check in");
+        }
+        return Ok(BTreeMap::new());
+    };
+    let text = std::fs::read_to_string(probes)
+        .with_context(|| format!("reading probes {}", probes.display()))?;
+    let specs = accord_format::probes::parse_probes(probes, &text).map_err(|errors| {
+        output::note(&errors.to_string());
+        anyhow::anyhow!("{} has {} errors", probes.display(), errors.0.len())
+    })?;
+    let mut heartbeats: BTreeMap<String, Heartbeats> = specs
+        .into_iter()
+        .filter_map(|spec| match spec.check {
+            accord_format::probes::Check::Heartbeat { every, grace } => {
+                Some((spec.name, Heartbeats { every, grace, beats: Vec::new() }))
+            }
+            _ => None,
+        })
+        .collect();
+    let text = std::fs::read_to_string(beats)
+        .with_context(|| format!("reading heartbeats {}", beats.display()))?;
+    for (idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+        let bad = |what: &str| anyhow::anyhow!("{}:{}: {what}", beats.display(), idx + 1);
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|error| bad(&format!("invalid JSON: {error}")))?;
+        let name = value["heartbeat"].as_str().ok_or_else(|| bad("heartbeat: expected a name"))?;
+        let at = value["at"]
+            .as_str()
+            .and_then(|at| at.parse::<Timestamp>().ok())
+            .ok_or_else(|| bad("at: expected an instant with a UTC offset"))?;
+        let Some(heartbeat) = heartbeats.get_mut(name) else {
+            return Err(bad(&format!(
+                "heartbeat: {name:?} is not defined in {}",
+                probes.display()
+            )));
+        };
+        heartbeat.beats.push(at);
+    }
+    for heartbeat in heartbeats.values_mut() {
+        heartbeat.beats.sort();
+    }
+    Ok(heartbeats)
 }
 
 /// Probe outcomes and latencies by probe name.
@@ -307,14 +373,33 @@ impl Objective<'_> {
         let mut outages = Vec::new();
         // A probe the objective names adds its outages; recorded incidents count too, and
         // where both saw the same outage the worst impact counts once.
-        if let Some(DataSource::Probe(probe)) = objective.source.as_ref().map(|s| &s.value) {
-            match sources.probes.get(probe) {
+        match objective.source.as_ref().map(|s| &s.value) {
+            Some(DataSource::Probe(probe)) => match sources.probes.get(probe) {
                 Some(timeline) => outages.extend(timeline.outages(so_far)),
                 None => {
                     let _ =
                         writeln!(out, "  no results of probe {probe}: only incidents are counted");
                 }
-            }
+            },
+            Some(DataSource::Heartbeat(name)) => match sources.heartbeats.get(name) {
+                // Monitoring starts with the first check-in on record.
+                Some(heartbeat) if !heartbeat.beats.is_empty() => {
+                    outages.extend(heartbeat_outages(
+                        &heartbeat.beats,
+                        heartbeat.every,
+                        heartbeat.grace,
+                        heartbeat.beats[0],
+                        so_far,
+                    ));
+                }
+                _ => {
+                    let _ = writeln!(
+                        out,
+                        "  no check-ins of heartbeat {name}: only incidents are counted"
+                    );
+                }
+            },
+            _ => {}
         }
         let mut listed = Vec::new();
         for incident in

@@ -148,6 +148,13 @@ pub enum Command {
         /// `source: probe:NAME` count that probe's outages.
         #[arg(long, value_name = "FILE")]
         probe_results: Option<PathBuf>,
+        /// Probe definitions, for how often each heartbeat must check in.
+        #[arg(long, value_name = "FILE")]
+        probes: Option<PathBuf>,
+        /// Heartbeat check-ins, one JSON object per line: {"heartbeat": NAME, "at": INSTANT};
+        /// objectives with `source: heartbeat:NAME` count the missed ones.
+        #[arg(long, value_name = "FILE")]
+        heartbeats: Option<PathBuf>,
         /// The period: YYYY-MM, YYYY-Qn or YYYY, in each objective's zone.
         #[arg(long)]
         period: String,

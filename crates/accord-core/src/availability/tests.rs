@@ -413,3 +413,22 @@ fn latency_percentiles_come_from_minute_histograms_within_a_bucket() {
         .expect("samples");
     assert_eq!(first_minute, 100);
 }
+
+#[test]
+fn a_missed_heartbeat_beyond_the_grace_is_downtime_from_when_it_was_due() {
+    // Every 5 minutes with 2 minutes' grace, from 10:00. Beats at 10:05, 10:11 (a minute
+    // late: fine), 10:25 (due 10:16, more than 2 minutes late: down 10:16-10:25), then none:
+    // due 10:30, down from then to the end of the range at 11:00.
+    let minute = |m: i64| at("2026-11-10T10:00") + SignedDuration::from_mins(m);
+    let beats = [minute(5), minute(11), minute(25)];
+    let outages = heartbeat_outages(
+        &beats,
+        SignedDuration::from_mins(5),
+        SignedDuration::from_mins(2),
+        minute(0),
+        range("2026-11-10T10:00", "2026-11-10T11:00"),
+    );
+    let spans: Vec<(Timestamp, Timestamp)> =
+        outages.iter().map(|outage| (outage.range.start(), outage.range.end())).collect();
+    assert_eq!(spans, [(minute(16), minute(25)), (minute(30), minute(60))]);
+}

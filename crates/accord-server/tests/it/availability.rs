@@ -46,6 +46,11 @@ spec:
         target: 99.9
         window: month
         source: probe:web
+      - name: backup
+        service: hosting
+        target: 99
+        window: month
+        source: heartbeat:backup-job
     latency:
       - name: web-latency
         service: hosting
@@ -211,5 +216,57 @@ fn probe_results_count_for_objectives_that_name_the_probe() {
     assert!(
         web.contains("  availability 99.9252% against 99.9%: met; eligible 702h, left out 18h, downtime 31m30s\n"),
         "{web}"
+    );
+}
+
+#[test]
+fn missed_heartbeats_count_from_when_they_were_due() {
+    // Hourly check-ins with 10 minutes' grace all November, except 10:00-13:00 UTC on the
+    // 15th: due at 10:00, back at 14:00, so 4h down; with I5's 30 minutes, 4h30m over 702h
+    // eligible: 99.35897...%.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
+    std::fs::write(dir.path().join("incidents.csv"), INCIDENTS).expect("write");
+    std::fs::write(
+        dir.path().join("probes.yaml"),
+        "probes:\n  - { name: backup-job, affects: hosting, heartbeat: 1h, grace: 10m }\n",
+    )
+    .expect("write");
+    let first: jiff::Timestamp = "2026-10-31T23:00:00Z".parse().expect("instant");
+    let beats: String = (0..720)
+        .map(|hour| first + jiff::SignedDuration::from_hours(hour))
+        .filter(|at| {
+            let missing_from: jiff::Timestamp = "2026-11-15T10:00:00Z".parse().expect("instant");
+            let missing_to: jiff::Timestamp = "2026-11-15T13:00:00Z".parse().expect("instant");
+            *at < missing_from || *at > missing_to
+        })
+        .map(|at| format!("{{\"heartbeat\":\"backup-job\",\"at\":\"{at}\"}}\n"))
+        .collect();
+    std::fs::write(dir.path().join("beats.jsonl"), beats).expect("write");
+    let run = accord_in(
+        dir.path(),
+        &[
+            "availability",
+            "--agreements",
+            "documents.yaml",
+            "--incidents",
+            "incidents.csv",
+            "--probes",
+            "probes.yaml",
+            "--heartbeats",
+            "beats.jsonl",
+            "--period",
+            "2026-11",
+            "--at",
+            "2026-12-15T00:00:00Z",
+        ],
+    )
+    .ok();
+    let backup = run.stdout.split("acme hosting backup").nth(1).expect("the backup objective");
+    assert!(
+        backup.contains(
+            "  availability 99.3589% against 99%: met; eligible 702h, left out 18h, downtime 4h30m\n"
+        ),
+        "{backup}"
     );
 }
