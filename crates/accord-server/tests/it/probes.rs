@@ -102,5 +102,9 @@ fn probe_files_are_checked_with_line_and_field() {
     let run = accord_in(dir.path(), &["probe", "run", "probes.yaml", "--once"]).failed();
     assert!(run.stderr.contains("probes.yaml:4:"), "{}", run.stderr);
     assert!(run.stderr.contains("https probes are not supported yet"), "{}", run.stderr);
-    assert!(run.stderr.contains("give exactly one of http, tcp, dns or heartbeat"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("give exactly one of http, tcp, dns or heartbeat"),
+        "{}",
+        run.stderr
+    );
 }
