@@ -131,34 +131,47 @@ impl Rules {
     }
 }
 
-/// An exact availability: good time over eligible time.
+/// An exact availability: good over eligible, in time (nanoseconds), slices or requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Availability {
-    /// Eligible time less downtime.
-    pub good: SignedDuration,
-    /// Eligible time.
-    pub eligible: SignedDuration,
+    // Invariant: 0 <= good <= eligible, in one unit.
+    good: i128,
+    eligible: i128,
 }
 
 impl Availability {
+    /// Good time over eligible time.
+    pub fn of_time(good: SignedDuration, eligible: SignedDuration) -> Availability {
+        Availability::of_counts(good.as_nanos(), eligible.as_nanos())
+    }
+
+    /// Good over eligible, counted (slices, requests).
+    pub fn of_counts(good: i128, eligible: i128) -> Availability {
+        let eligible = eligible.max(0);
+        Availability { good: good.clamp(0, eligible), eligible }
+    }
+
+    /// The eligible amount less the good one: downtime in nanoseconds for time, bad slices
+    /// or failed requests for counts.
+    pub fn bad(self) -> i128 {
+        self.eligible - self.good
+    }
+
     /// The share as a percentage, rounded down to a millionth of a percent (never overstating
     /// it); 100 % when nothing was eligible.
     pub fn percent(self) -> Percent {
-        let eligible = self.eligible.as_nanos();
-        if eligible <= 0 {
+        if self.eligible == 0 {
             return Percent::HUNDRED;
         }
-        let good = self.good.as_nanos().clamp(0, eligible);
-        let micros = good * i128::from(Percent::HUNDRED.micros()) / eligible;
+        let micros = self.good * i128::from(Percent::HUNDRED.micros()) / self.eligible;
         Percent::from_micros(u32::try_from(micros).unwrap_or(0)).unwrap_or(Percent::HUNDRED)
     }
 
     /// Whether the availability is at least `target`, exactly.
     pub fn meets(self, target: Percent) -> bool {
-        let eligible = self.eligible.as_nanos();
-        eligible <= 0
-            || self.good.as_nanos() * i128::from(Percent::HUNDRED.micros())
-                >= i128::from(target.micros()) * eligible
+        self.eligible == 0
+            || self.good * i128::from(Percent::HUNDRED.micros())
+                >= i128::from(target.micros()) * self.eligible
     }
 }
 
@@ -209,7 +222,7 @@ impl Account {
 
     /// The availability.
     pub fn availability(&self) -> Availability {
-        Availability { good: self.eligible() - self.downtime, eligible: self.eligible() }
+        Availability::of_time(self.eligible() - self.downtime, self.eligible())
     }
 }
 
@@ -322,14 +335,9 @@ pub struct SliceAccount {
 }
 
 impl SliceAccount {
-    /// Good slices over counted slices, as time.
+    /// Good slices over counted slices.
     pub fn availability(&self) -> Availability {
-        let slices = |n: u32| {
-            SignedDuration::from_nanos(
-                i64::try_from(self.slice.as_nanos() * i128::from(n)).unwrap_or(i64::MAX),
-            )
-        };
-        Availability { good: slices(self.n_good), eligible: slices(self.n_slices) }
+        Availability::of_counts(i128::from(self.n_good), i128::from(self.n_slices))
     }
 }
 
@@ -471,7 +479,7 @@ pub fn budget(target: Percent, window: &Account, so_far: &Account) -> Budget {
         allowed,
         consumed,
         remaining: allowed - consumed,
-        forecast: Availability { good: eligible - forecast_downtime, eligible },
+        forecast: Availability::of_time(eligible - forecast_downtime, eligible),
     }
 }
 

@@ -419,8 +419,7 @@ impl Objective<'_> {
             let slices = timeslices(so_far, slice, slice_target, &outages, &left_out, &rules);
             let availability = slices.availability();
             let whole = timeslices(range, slice, slice_target, &[], &left_out, &rules);
-            let allowed = target.complement_of(whole.availability().eligible).as_nanos()
-                / slice.as_nanos().max(1);
+            let allowed = target.allowed_misses(u64::from(whole.n_slices));
             let _ = writeln!(
                 out,
                 "  availability {availability} against {target}: {}; {} of {} slices of {} good (a slice is good at {slice_target} up)",

@@ -80,6 +80,12 @@ impl Percent {
         SignedDuration::from_nanos(i64::try_from(nanos).unwrap_or(i64::MAX))
     }
 
+    /// How many of `n` may miss when this share must succeed: `floor(n × (100 % − self))`.
+    pub fn allowed_misses(self, n: u64) -> u64 {
+        let missing = u128::from(Percent::HUNDRED.0 - self.0);
+        u64::try_from(u128::from(n) * missing / u128::from(Percent::HUNDRED.0)).unwrap_or(u64::MAX)
+    }
+
     /// The share of `window` this percentage is.
     pub fn of(self, window: SignedDuration) -> SignedDuration {
         window - self.complement_of(window)

@@ -146,9 +146,7 @@ impl Tally {
         self.rows
             .into_values()
             .map(|mut row| {
-                let miss_share = u64::from(Percent::HUNDRED.micros() - row.target.micros());
-                let allowed =
-                    u64::from(row.n_tickets) * miss_share / u64::from(Percent::HUNDRED.micros());
+                let allowed = row.target.allowed_misses(u64::from(row.n_tickets));
                 row.n_allowed = u32::try_from(allowed).unwrap_or(u32::MAX);
                 row
             })
