@@ -151,6 +151,11 @@ impl Availability {
         Availability { good: good.clamp(0, eligible), eligible }
     }
 
+    /// The eligible amount: nanoseconds for time, slices or requests for counts.
+    pub fn eligible(self) -> i128 {
+        self.eligible
+    }
+
     /// The eligible amount less the good one: downtime in nanoseconds for time, bad slices
     /// or failed requests for counts.
     pub fn bad(self) -> i128 {
@@ -772,4 +777,65 @@ pub fn heartbeat_outages(
         last = beat;
     }
     outages
+}
+
+/// Good and total requests of one interval, as a service pushes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestCount {
+    /// The interval counted.
+    pub range: TimeRange,
+    /// Requests that succeeded.
+    pub good: u64,
+    /// All requests.
+    pub total: u64,
+}
+
+/// Whether an interval counts in `window`: it starts there, outside every left-out span.
+fn counts_in(count: &RequestCount, window: TimeRange, left_out: &[TimeRange]) -> bool {
+    let start = count.range.start();
+    start >= window.start()
+        && start < window.end()
+        && !left_out.iter().any(|span| span.start() <= start && start < span.end())
+}
+
+/// Good requests over all requests of the intervals that start in `window` outside the
+/// left-out spans (`method: requests`).
+pub fn requests(
+    window: TimeRange,
+    counts: &[RequestCount],
+    left_out: &[TimeRange],
+) -> Availability {
+    let (good, total) = counts.iter().filter(|count| counts_in(count, window, left_out)).fold(
+        (0i128, 0i128),
+        |(good, total), count| {
+            (good + i128::from(count.good.min(count.total)), total + i128::from(count.total))
+        },
+    );
+    Availability::of_counts(good, total)
+}
+
+/// The mean over slices of `slice` of each slice's good share (`method: ratio_timeslices`);
+/// slices without requests do not count. Each slice's share is taken to a millionth of a
+/// percent, rounded down, before the mean.
+pub fn ratio_timeslices(
+    window: TimeRange,
+    slice: SignedDuration,
+    counts: &[RequestCount],
+    left_out: &[TimeRange],
+) -> Availability {
+    let mut slices: std::collections::BTreeMap<i128, (i128, i128)> =
+        std::collections::BTreeMap::new();
+    let slice_nanos = slice.as_nanos().max(1);
+    for count in counts.iter().filter(|count| counts_in(count, window, left_out)) {
+        let idx = count.range.start().duration_since(window.start()).as_nanos() / slice_nanos;
+        let entry = slices.entry(idx).or_default();
+        entry.0 += i128::from(count.good.min(count.total));
+        entry.1 += i128::from(count.total);
+    }
+    let hundred = i128::from(Percent::HUNDRED.micros());
+    let (sum, n) = slices
+        .values()
+        .filter(|(_, total)| *total > 0)
+        .fold((0i128, 0i128), |(sum, n), (good, total)| (sum + good * hundred / total, n + 1));
+    Availability::of_counts(sum, n * hundred)
 }

@@ -11,8 +11,9 @@ use accord_core::agreement::{
     EffectiveTerms, LatencyObjective, Percent, Query, format_duration, resolve,
 };
 use accord_core::availability::{
-    Incident, LatencyHistogram, Outage, ProbeTimeline, Rules, account, budget, burn_alerts,
-    heartbeat_outages, parse_period, standard_burn_rules, timeslices,
+    Incident, LatencyHistogram, Outage, ProbeTimeline, RequestCount, Rules, account, budget,
+    burn_alerts, heartbeat_outages, parse_period, ratio_timeslices, requests, standard_burn_rules,
+    timeslices,
 };
 use accord_core::calendar::TimeRange;
 use accord_format::incidents::parse_incidents;
@@ -31,6 +32,8 @@ pub struct AvailabilityArgs<'a> {
     pub incidents: Option<&'a Path>,
     /// Probe results written by `accord probe run --results`.
     pub probe_results: Option<&'a Path>,
+    /// Request counts, one JSON object per line: `{"source", "from", "to", "good", "total"}`.
+    pub requests: Option<&'a Path>,
     /// Probe definitions: how often each heartbeat must check in.
     pub probes: Option<&'a Path>,
     /// Heartbeat check-ins, one JSON object per line: `{"heartbeat": NAME, "at": INSTANT}`.
@@ -65,6 +68,10 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
         None => (BTreeMap::new(), BTreeMap::new()),
     };
     let heartbeats = read_heartbeats(args.probes, args.heartbeats)?;
+    let request_counts = match args.requests {
+        Some(path) => read_requests(path)?,
+        None => BTreeMap::new(),
+    };
     let as_of = match args.at {
         Some(text) => text
             .parse::<Timestamp>()
@@ -92,8 +99,12 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
             for (name, objective) in &effective.terms.availability {
                 n_objectives += 1;
                 let report = Objective { catalog, effective: &effective, name, objective };
-                let sources =
-                    Sources { incidents: &incidents, probes: &probes, heartbeats: &heartbeats };
+                let sources = Sources {
+                    incidents: &incidents,
+                    requests: &request_counts,
+                    probes: &probes,
+                    heartbeats: &heartbeats,
+                };
                 report.write(&mut out, args.period, &customer.time_zone, &sources, as_of)?;
             }
             for (name, objective) in &effective.terms.latency {
@@ -121,8 +132,39 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
 /// Where outages come from.
 struct Sources<'a> {
     incidents: &'a [Incident],
+    requests: &'a BTreeMap<String, Vec<RequestCount>>,
     probes: &'a BTreeMap<String, ProbeTimeline>,
     heartbeats: &'a BTreeMap<String, Heartbeats>,
+}
+
+/// Reads request counts by source name.
+fn read_requests(path: &Path) -> anyhow::Result<BTreeMap<String, Vec<RequestCount>>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading request counts {}", path.display()))?;
+    let mut counts: BTreeMap<String, Vec<RequestCount>> = BTreeMap::new();
+    for (idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+        let bad = |what: &str| anyhow::anyhow!("{}:{}: {what}", path.display(), idx + 1);
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|error| bad(&format!("invalid JSON: {error}")))?;
+        let source = value["source"].as_str().ok_or_else(|| bad("source: expected a name"))?;
+        let instant = |field: &str| {
+            value[field]
+                .as_str()
+                .and_then(|at| at.parse::<Timestamp>().ok())
+                .ok_or_else(|| bad(&format!("{field}: expected an instant with a UTC offset")))
+        };
+        let range = TimeRange::new(instant("from")?, instant("to")?)
+            .ok_or_else(|| bad("to: expected an instant after from"))?;
+        let number = |field: &str| {
+            value[field].as_u64().ok_or_else(|| bad(&format!("{field}: expected a whole number")))
+        };
+        let (good, total) = (number("good")?, number("total")?);
+        if good > total {
+            return Err(bad("good: more than total"));
+        }
+        counts.entry(source.to_owned()).or_default().push(RequestCount { range, good, total });
+    }
+    Ok(counts)
 }
 
 /// One heartbeat's definition and check-ins.
@@ -284,6 +326,47 @@ struct Objective<'a> {
 }
 
 impl Objective<'_> {
+    /// A request-based objective: good requests over all, or the mean of slice ratios.
+    fn write_requests(
+        &self,
+        out: &mut String,
+        method: AvailabilityMethod,
+        sources: &Sources<'_>,
+        so_far: TimeRange,
+        left_out: &[TimeRange],
+        target: Percent,
+    ) {
+        let name = match self.objective.source.as_ref().map(|s| &s.value) {
+            Some(DataSource::Requests(name) | DataSource::Metric(name)) => name,
+            _ => {
+                let _ = writeln!(out, "  needs a requests:NAME source\n");
+                return;
+            }
+        };
+        let Some(counts) = sources.requests.get(name) else {
+            let _ = writeln!(out, "  no request counts of {name}\n");
+            return;
+        };
+        let availability = match (method, &self.objective.timeslice) {
+            (AvailabilityMethod::RatioTimeslices, Some(slice)) => {
+                ratio_timeslices(so_far, slice.value, counts, left_out)
+            }
+            _ => requests(so_far, counts, left_out),
+        };
+        let verdict = if availability.meets(target) { "met" } else { "missed" };
+        let _ = writeln!(out, "  availability {availability} against {target}: {verdict}");
+        if method == AvailabilityMethod::Requests {
+            let total = u64::try_from(availability.eligible()).unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "  error budget: {} failed requests allowed of {total}, {} used",
+                target.allowed_misses(total),
+                availability.bad()
+            );
+        }
+        out.push('\n');
+    }
+
     fn write(
         &self,
         out: &mut String,
@@ -313,18 +396,10 @@ impl Objective<'_> {
         };
         let method = objective.method.as_ref().map_or(AvailabilityMethod::Time, |m| m.value);
         let slicing = match (method, &objective.timeslice, &objective.slice_target) {
-            (AvailabilityMethod::Time, _, _) => None,
             (AvailabilityMethod::Timeslices, Some(slice), Some(slice_target)) => {
                 Some((slice.value, slice_target.value))
             }
-            _ => {
-                let _ = writeln!(
-                    out,
-                    "  method {}: needs request counts, not measured yet\n",
-                    method.as_str()
-                );
-                return Ok(());
-            }
+            _ => None,
         };
         let rules = Rules {
             partial_weight: objective
@@ -369,6 +444,10 @@ impl Objective<'_> {
                     left_out.extend(window.occurrences(so_far));
                 }
             }
+        }
+        if matches!(method, AvailabilityMethod::Requests | AvailabilityMethod::RatioTimeslices) {
+            self.write_requests(out, method, sources, so_far, &left_out, target);
+            return Ok(());
         }
         let mut outages = Vec::new();
         // A probe the objective names adds its outages; recorded incidents count too, and

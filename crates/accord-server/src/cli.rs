@@ -148,6 +148,10 @@ pub enum Command {
         /// `source: probe:NAME` count that probe's outages.
         #[arg(long, value_name = "FILE")]
         probe_results: Option<PathBuf>,
+        /// Request counts, one JSON object per line: {"source", "from", "to", "good", "total"};
+        /// objectives with `method: requests` or `ratio_timeslices` count them.
+        #[arg(long, value_name = "FILE")]
+        requests: Option<PathBuf>,
         /// Probe definitions, for how often each heartbeat must check in.
         #[arg(long, value_name = "FILE")]
         probes: Option<PathBuf>,

@@ -429,3 +429,24 @@ fn a_missed_heartbeat_beyond_the_grace_is_downtime_from_when_it_was_due() {
         outages.iter().map(|outage| (outage.range.start(), outage.range.end())).collect();
     assert_eq!(spans, [(minute(16), minute(25)), (minute(30), minute(60))]);
 }
+
+#[test]
+fn request_based_availability_and_the_mean_of_slice_ratios() {
+    // Two five-minute intervals: 999 of 1,000 good, then 90 of 100. By requests: 1,089 of
+    // 1,100 = 99.0000%. As the mean of slice ratios: (99.9 % + 90 %) / 2 = 94.95 %. An
+    // interval starting under maintenance is left out.
+    let count =
+        |from: &str, to: &str, good, total| RequestCount { range: range(from, to), good, total };
+    let counts = [
+        count("2026-11-10T10:00", "2026-11-10T10:05", 999, 1000),
+        count("2026-11-10T10:05", "2026-11-10T10:10", 90, 100),
+        count("2026-11-10T10:40", "2026-11-10T10:45", 0, 500),
+    ];
+    let window = range("2026-11-10T10:00", "2026-11-10T11:00");
+    let maintenance = [range("2026-11-10T10:40", "2026-11-10T10:50")];
+    assert_eq!(requests(window, &counts, &maintenance).to_string(), "99.0000%");
+    let by_slices = ratio_timeslices(window, SignedDuration::from_mins(5), &counts, &maintenance);
+    assert_eq!(by_slices.to_string(), "94.9500%");
+    // Without the maintenance, the failed interval counts: 1,089 of 1,600 = 68.0625 %.
+    assert_eq!(requests(window, &counts, &[]).to_string(), "68.0625%");
+}

@@ -46,6 +46,12 @@ spec:
         target: 99.9
         window: month
         source: probe:web
+      - name: api
+        service: hosting
+        target: 99.9
+        window: month
+        method: requests
+        source: requests:api
       - name: backup
         service: hosting
         target: 99
@@ -268,5 +274,45 @@ fn missed_heartbeats_count_from_when_they_were_due() {
             "  availability 99.3589% against 99%: met; eligible 702h, left out 18h, downtime 4h30m\n"
         ),
         "{backup}"
+    );
+}
+
+#[test]
+fn request_counts_measure_request_based_objectives() {
+    // 9,990 of 10,000 and 10,000 of 10,000: 19,990 of 20,000 = 99.95 %; 0.1 % of 20,000
+    // allows 20 failed requests, 10 are used.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
+    std::fs::write(
+        dir.path().join("requests.jsonl"),
+        concat!(
+            r#"{"source":"api","from":"2026-11-10T09:00:00Z","to":"2026-11-10T09:05:00Z","good":9990,"total":10000}"#,
+            "\n",
+            r#"{"source":"api","from":"2026-11-10T09:05:00Z","to":"2026-11-10T09:10:00Z","good":10000,"total":10000}"#,
+            "\n",
+        ),
+    )
+    .expect("write");
+    let run = accord_in(
+        dir.path(),
+        &[
+            "availability",
+            "--agreements",
+            "documents.yaml",
+            "--requests",
+            "requests.jsonl",
+            "--period",
+            "2026-11",
+            "--at",
+            "2026-12-15T00:00:00Z",
+        ],
+    )
+    .ok();
+    let api = run.stdout.split("acme hosting api").nth(1).expect("the api objective");
+    assert!(
+        api.contains(
+            "  availability 99.9500% against 99.9%: met\n  error budget: 20 failed requests allowed of 20000, 10 used\n"
+        ),
+        "{api}"
     );
 }
