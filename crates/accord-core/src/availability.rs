@@ -606,13 +606,56 @@ pub struct ProbeTimeline {
     changes: Vec<Timestamp>,
     failures: u32,
     first_failure: Option<Timestamp>,
+    first: Option<Timestamp>,
     last: Option<Timestamp>,
+    max_gap: Option<SignedDuration>,
+    // Invariant: sorted, disjoint: spans between two results further apart than `max_gap`.
+    gaps: Vec<TimeRange>,
 }
 
 impl ProbeTimeline {
     /// A timeline that declares the component down after `retries + 1` failures in a row.
     pub fn new(retries: u32) -> ProbeTimeline {
-        ProbeTimeline { retries, changes: Vec::new(), failures: 0, first_failure: None, last: None }
+        ProbeTimeline {
+            retries,
+            changes: Vec::new(),
+            failures: 0,
+            first_failure: None,
+            first: None,
+            last: None,
+            max_gap: None,
+            gaps: Vec::new(),
+        }
+    }
+
+    /// The same, also keeping the spans with no result for longer than `max_gap` (twice the
+    /// probe's interval, say): the figures are computed without them, and reported with them.
+    pub fn with_gaps(retries: u32, max_gap: SignedDuration) -> ProbeTimeline {
+        ProbeTimeline { max_gap: Some(max_gap), ..ProbeTimeline::new(retries) }
+    }
+
+    /// The spans inside `range` with no result for longer than the gap limit, including
+    /// before the first result and after the last one (empty without a limit).
+    pub fn gaps(&self, range: TimeRange) -> Vec<TimeRange> {
+        let Some(max_gap) = self.max_gap else { return Vec::new() };
+        let (Some(first), Some(last)) = (self.first, self.last) else {
+            return vec![range];
+        };
+        let clip = |span: TimeRange| {
+            TimeRange::new(span.start().max(range.start()), span.end().min(range.end()))
+                .filter(|clipped| clipped.start() < clipped.end())
+        };
+        // Gaps between results were longer than the limit when recorded; the stretches
+        // before the first result and after the last count when they are.
+        let edges = [TimeRange::new(range.start(), first), TimeRange::new(last, range.end())]
+            .into_iter()
+            .flatten()
+            .filter_map(clip)
+            .filter(|edge| edge.end().duration_since(edge.start()) > max_gap);
+        let mut gaps: Vec<TimeRange> =
+            self.gaps.iter().copied().filter_map(clip).chain(edges).collect();
+        gaps.sort_by_key(|gap| gap.start());
+        gaps
     }
 
     /// Records one result; results older than the newest one are ignored (probes of one
@@ -621,6 +664,13 @@ impl ProbeTimeline {
         if self.last.is_some_and(|last| at < last) {
             return;
         }
+        if let (Some(last), Some(max_gap)) = (self.last, self.max_gap)
+            && at.duration_since(last) > max_gap
+            && let Some(gap) = TimeRange::new(last, at)
+        {
+            self.gaps.push(gap);
+        }
+        self.first.get_or_insert(at);
         self.last = Some(at);
         let down = self.changes.len() % 2 == 1;
         if up {

@@ -234,7 +234,7 @@ type ProbeData = (BTreeMap<String, ProbeTimeline>, BTreeMap<String, LatencyHisto
 fn read_probe_results(path: &Path) -> anyhow::Result<ProbeData> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading probe results {}", path.display()))?;
-    let mut results: Vec<(String, Timestamp, bool, u32)> = Vec::new();
+    let mut results: Vec<(String, Timestamp, bool, u32, Option<i64>)> = Vec::new();
     let mut latencies: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
     for (idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
         let bad = |what: &str| anyhow::anyhow!("{}:{}: {what}", path.display(), idx + 1);
@@ -251,12 +251,20 @@ fn read_probe_results(path: &Path) -> anyhow::Result<ProbeData> {
             let latency = SignedDuration::from_millis(i64::try_from(millis).unwrap_or(i64::MAX));
             latencies.entry(probe.to_owned()).or_default().record(at, latency);
         }
-        results.push((probe.to_owned(), at, up, retries));
+        let interval = value["intervalSeconds"].as_i64();
+        results.push((probe.to_owned(), at, up, retries, interval));
     }
     results.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut timelines: BTreeMap<String, ProbeTimeline> = BTreeMap::new();
-    for (probe, at, up, retries) in results {
-        timelines.entry(probe).or_insert_with(|| ProbeTimeline::new(retries)).record(at, up);
+    for (probe, at, up, retries, interval) in results {
+        // No result for two intervals is a gap in the data.
+        let timeline = timelines.entry(probe).or_insert_with(|| match interval {
+            Some(seconds) => {
+                ProbeTimeline::with_gaps(retries, SignedDuration::from_secs(2 * seconds.max(1)))
+            }
+            None => ProbeTimeline::new(retries),
+        });
+        timeline.record(at, up);
     }
     Ok((timelines, latencies))
 }
@@ -454,7 +462,23 @@ impl Objective<'_> {
         // where both saw the same outage the worst impact counts once.
         match objective.source.as_ref().map(|s| &s.value) {
             Some(DataSource::Probe(probe)) => match sources.probes.get(probe) {
-                Some(timeline) => outages.extend(timeline.outages(so_far)),
+                Some(timeline) => {
+                    outages.extend(timeline.outages(so_far));
+                    let gaps = timeline.gaps(so_far);
+                    if !gaps.is_empty() {
+                        let total = gaps
+                            .iter()
+                            .map(|gap| gap.end().duration_since(gap.start()))
+                            .fold(SignedDuration::ZERO, |sum, length| sum + length);
+                        let _ = writeln!(
+                            out,
+                            "  probe {probe} has no results for {} in {} gaps (counted as up), the first from {}",
+                            format_duration(total),
+                            gaps.len(),
+                            gaps[0].start()
+                        );
+                    }
+                }
                 None => {
                     let _ =
                         writeln!(out, "  no results of probe {probe}: only incidents are counted");

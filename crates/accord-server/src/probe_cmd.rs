@@ -209,6 +209,7 @@ pub fn run(args: &RunArgs<'_>) -> anyhow::Result<ExitCode> {
                 "at": result.at.to_string(),
                 "up": result.up,
                 "retries": probe.retries,
+                "intervalSeconds": probe.interval.as_secs(),
                 "latencyMs": u64::try_from(result.latency.as_millis()).unwrap_or(u64::MAX),
                 "detail": result.detail,
             });

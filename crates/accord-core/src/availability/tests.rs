@@ -450,3 +450,28 @@ fn request_based_availability_and_the_mean_of_slice_ratios() {
     // Without the maintenance, the failed interval counts: 1,089 of 1,600 = 68.0625 %.
     assert_eq!(requests(window, &counts, &[]).to_string(), "68.0625%");
 }
+
+#[test]
+fn gaps_in_probe_results_are_kept_and_reported() {
+    // Results every 30 s from 10:00 to 10:05, none until 10:20, then to 10:30; a gap is more
+    // than a minute without a result. Over 09:50-11:00: no data before 10:00, 10:05-10:20,
+    // and after 10:30.
+    let mut timeline = ProbeTimeline::with_gaps(2, SignedDuration::from_mins(1));
+    let second = |s: i64| at("2026-11-10T10:00") + SignedDuration::from_secs(s);
+    for s in (0..=300).step_by(30).chain((1200..=1800).step_by(30)) {
+        timeline.record(second(s), true);
+    }
+    let gaps: Vec<(Timestamp, Timestamp)> = timeline
+        .gaps(range("2026-11-10T09:50", "2026-11-10T11:00"))
+        .iter()
+        .map(|gap| (gap.start(), gap.end()))
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            (at("2026-11-10T09:50"), second(0)),
+            (second(300), second(1200)),
+            (second(1800), at("2026-11-10T11:00"))
+        ]
+    );
+}

@@ -190,7 +190,7 @@ fn probe_results_count_for_objectives_that_name_the_probe() {
     .iter()
     .map(|(at, up, millis)| {
         format!(
-            "{{\"probe\":\"web\",\"at\":\"{at}\",\"up\":{up},\"retries\":2,\"latencyMs\":{millis}}}\n"
+            "{{\"probe\":\"web\",\"at\":\"{at}\",\"up\":{up},\"retries\":2,\"intervalSeconds\":30,\"latencyMs\":{millis}}}\n"
         )
     })
     .collect();
@@ -219,6 +219,11 @@ fn probe_results_count_for_objectives_that_name_the_probe() {
         "{latency}"
     );
     let web = run.stdout.split("acme hosting web").nth(1).expect("the web objective");
+    // Before the first result, between 09:01:30 and 10:00, and after the last: no data.
+    assert!(
+        web.contains(" in 3 gaps (counted as up), the first from 2026-10-31T23:00:00Z\n"),
+        "{web}"
+    );
     assert!(
         web.contains("  availability 99.9252% against 99.9%: met; eligible 702h, left out 18h, downtime 31m30s\n"),
         "{web}"
