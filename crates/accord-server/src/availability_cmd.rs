@@ -139,30 +139,21 @@ struct Sources<'a> {
 
 /// Reads request counts by source name.
 fn read_requests(path: &Path) -> anyhow::Result<BTreeMap<String, Vec<RequestCount>>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading request counts {}", path.display()))?;
     let mut counts: BTreeMap<String, Vec<RequestCount>> = BTreeMap::new();
-    for (idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
-        let bad = |what: &str| anyhow::anyhow!("{}:{}: {what}", path.display(), idx + 1);
-        let value: serde_json::Value =
-            serde_json::from_str(line).map_err(|error| bad(&format!("invalid JSON: {error}")))?;
-        let source = value["source"].as_str().ok_or_else(|| bad("source: expected a name"))?;
-        let instant = |field: &str| {
-            value[field]
-                .as_str()
-                .and_then(|at| at.parse::<Timestamp>().ok())
-                .ok_or_else(|| bad(&format!("{field}: expected an instant with a UTC offset")))
-        };
-        let range = TimeRange::new(instant("from")?, instant("to")?)
-            .ok_or_else(|| bad("to: expected an instant after from"))?;
+    for line in json_lines(path, "request counts")? {
+        let range = TimeRange::new(line.instant("from")?, line.instant("to")?)
+            .ok_or_else(|| line.error("to: expected an instant after from"))?;
         let number = |field: &str| {
-            value[field].as_u64().ok_or_else(|| bad(&format!("{field}: expected a whole number")))
+            line.value[field]
+                .as_u64()
+                .ok_or_else(|| line.error(&format!("{field}: expected a whole number")))
         };
         let (good, total) = (number("good")?, number("total")?);
         if good > total {
-            return Err(bad("good: more than total"));
+            return Err(line.error("good: more than total"));
         }
-        counts.entry(source.to_owned()).or_default().push(RequestCount { range, good, total });
+        let source = line.text("source")?.to_owned();
+        counts.entry(source).or_default().push(RequestCount { range, good, total });
     }
     Ok(counts)
 }
@@ -201,22 +192,12 @@ fn read_heartbeats(
             _ => None,
         })
         .collect();
-    let text = std::fs::read_to_string(beats)
-        .with_context(|| format!("reading heartbeats {}", beats.display()))?;
-    for (idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
-        let bad = |what: &str| anyhow::anyhow!("{}:{}: {what}", beats.display(), idx + 1);
-        let value: serde_json::Value =
-            serde_json::from_str(line).map_err(|error| bad(&format!("invalid JSON: {error}")))?;
-        let name = value["heartbeat"].as_str().ok_or_else(|| bad("heartbeat: expected a name"))?;
-        let at = value["at"]
-            .as_str()
-            .and_then(|at| at.parse::<Timestamp>().ok())
-            .ok_or_else(|| bad("at: expected an instant with a UTC offset"))?;
+    for line in json_lines(beats, "heartbeats")? {
+        let name = line.text("heartbeat")?;
+        let at = line.instant("at")?;
         let Some(heartbeat) = heartbeats.get_mut(name) else {
-            return Err(bad(&format!(
-                "heartbeat: {name:?} is not defined in {}",
-                probes.display()
-            )));
+            let message = format!("heartbeat: {name:?} is not defined in {}", probes.display());
+            return Err(line.error(&message));
         };
         heartbeat.beats.push(at);
     }
@@ -229,29 +210,60 @@ fn read_heartbeats(
 /// Probe outcomes and latencies by probe name.
 type ProbeData = (BTreeMap<String, ProbeTimeline>, BTreeMap<String, LatencyHistogram>);
 
+/// One line of a JSON Lines input, with what is needed to name it in an error.
+struct JsonLine {
+    path: String,
+    line: usize,
+    value: serde_json::Value,
+}
+
+impl JsonLine {
+    fn error(&self, message: &str) -> anyhow::Error {
+        anyhow::anyhow!("{}:{}: {message}", self.path, self.line)
+    }
+
+    fn text(&self, field: &str) -> anyhow::Result<&str> {
+        self.value[field].as_str().ok_or_else(|| self.error(&format!("{field}: expected a string")))
+    }
+
+    fn instant(&self, field: &str) -> anyhow::Result<Timestamp> {
+        self.value[field]
+            .as_str()
+            .and_then(|at| at.parse::<Timestamp>().ok())
+            .ok_or_else(|| self.error(&format!("{field}: expected an instant with a UTC offset")))
+    }
+}
+
+/// The non-empty lines of a JSON Lines file, each parsed.
+fn json_lines(path: &Path, what: &str) -> anyhow::Result<Vec<JsonLine>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {what} {}", path.display()))?;
+    let mut lines = Vec::new();
+    for (idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+        let value = serde_json::from_str(line).map_err(|error| {
+            anyhow::anyhow!("{}:{}: invalid JSON: {error}", path.display(), idx + 1)
+        })?;
+        lines.push(JsonLine { path: path.display().to_string(), line: idx + 1, value });
+    }
+    Ok(lines)
+}
+
 /// Reads `accord probe run --results` output into one timeline and one latency histogram
 /// (successful checks only) per probe.
 fn read_probe_results(path: &Path) -> anyhow::Result<ProbeData> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading probe results {}", path.display()))?;
     let mut results: Vec<(String, Timestamp, bool, u32, Option<i64>)> = Vec::new();
     let mut latencies: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
-    for (idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
-        let bad = |what: &str| anyhow::anyhow!("{}:{}: {what}", path.display(), idx + 1);
-        let value: serde_json::Value =
-            serde_json::from_str(line).map_err(|error| bad(&format!("invalid JSON: {error}")))?;
-        let probe = value["probe"].as_str().ok_or_else(|| bad("probe: expected a string"))?;
-        let at = value["at"]
-            .as_str()
-            .and_then(|at| at.parse::<Timestamp>().ok())
-            .ok_or_else(|| bad("at: expected an instant"))?;
-        let up = value["up"].as_bool().ok_or_else(|| bad("up: expected true or false"))?;
-        let retries = value["retries"].as_u64().map_or(2, |r| u32::try_from(r).unwrap_or(2));
-        if up && let Some(millis) = value["latencyMs"].as_u64() {
+    for line in json_lines(path, "probe results")? {
+        let probe = line.text("probe")?;
+        let at = line.instant("at")?;
+        let up =
+            line.value["up"].as_bool().ok_or_else(|| line.error("up: expected true or false"))?;
+        let retries = line.value["retries"].as_u64().map_or(2, |r| u32::try_from(r).unwrap_or(2));
+        if up && let Some(millis) = line.value["latencyMs"].as_u64() {
             let latency = SignedDuration::from_millis(i64::try_from(millis).unwrap_or(i64::MAX));
             latencies.entry(probe.to_owned()).or_default().record(at, latency);
         }
-        let interval = value["intervalSeconds"].as_i64();
+        let interval = line.value["intervalSeconds"].as_i64();
         results.push((probe.to_owned(), at, up, retries, interval));
     }
     results.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));

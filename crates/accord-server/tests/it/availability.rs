@@ -75,26 +75,28 @@ I5,2026-11-30T23:30:00+01:00,2026-12-01T00:45:00+01:00,hosting,major,,,Failover
 I6,2026-10-07T12:00:00+02:00,2026-10-07T12:00:30+02:00,hosting,major,,,Blip
 ";
 
-fn run(period: &str) -> String {
+/// Runs `accord availability` for `period` over the documents and incidents above, with
+/// `files` written beside them and `args` added, as of mid-December; returns stdout.
+fn availability(period: &str, files: &[(&str, &str)], args: &[&str]) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
     std::fs::write(dir.path().join("incidents.csv"), INCIDENTS).expect("write");
-    let run = accord_in(
-        dir.path(),
-        &[
-            "availability",
-            "--agreements",
-            "documents.yaml",
-            "--incidents",
-            "incidents.csv",
-            "--period",
-            period,
-            "--at",
-            "2026-12-15T00:00:00Z",
-        ],
-    )
-    .ok();
-    run.stdout
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let mut all = vec![
+        "availability",
+        "--agreements",
+        "documents.yaml",
+        "--incidents",
+        "incidents.csv",
+        "--period",
+        period,
+        "--at",
+        "2026-12-15T00:00:00Z",
+    ];
+    all.extend_from_slice(args);
+    accord_in(dir.path(), &all).ok().stdout
 }
 
 #[test]
@@ -104,7 +106,7 @@ fn october_leaves_out_maintenance_across_the_clock_change_and_force_majeure() {
     // are eligible. Down: I1 30m, I2 2h at 50% = 1h, and I4 from the end of the window on
     // the 24th (02:00 CEST, 00:00 UTC) to 03:00 CET (02:00 UTC) = 2h; I6 is under a minute.
     // 1 - 3.5/723 = 99.51590...%; the budget is 0.1% of 723h = 43m22.8s.
-    let out = run("2026-10");
+    let out = availability("2026-10", &[], &[]);
     assert!(
         out.contains("  availability 99.5159% against 99.9%: missed; eligible 723h, left out 22h, downtime 3h30m\n"),
         "{out}"
@@ -125,7 +127,7 @@ fn october_leaves_out_maintenance_across_the_clock_change_and_force_majeure() {
 fn november_counts_its_part_of_an_outage_across_the_month_boundary() {
     // November has 720 hours, less 2h of the window from 31 October and four more Saturdays:
     // 702h eligible. I5 counts 30 minutes in November: 1 - 0.5/702 = 99.92877...%.
-    let out = run("2026-11");
+    let out = availability("2026-11", &[], &[]);
     assert!(
         out.contains("  availability 99.9287% against 99.9%: met; eligible 702h, left out 18h, downtime 30m\n"),
         "{out}"
@@ -172,9 +174,6 @@ fn probe_results_count_for_objectives_that_name_the_probe() {
     // Every 30 s: a flap of two failures (under the two retries allowed) does not count;
     // three failures from 10:00:00 with the recovery at 10:01:30 make 90 s down. With I5's
     // 30 minutes, November has 31m30s down over 702 eligible hours: 99.92521...%.
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
-    std::fs::write(dir.path().join("incidents.csv"), INCIDENTS).expect("write");
     // The successful checks took 120 ms, 120 ms and 1.8 s: the 99th percentile is the
     // slowest of three, 1.8 s (reported as its bucket's bound, at most 9 % more).
     let results: String = [
@@ -194,31 +193,18 @@ fn probe_results_count_for_objectives_that_name_the_probe() {
         )
     })
     .collect();
-    std::fs::write(dir.path().join("results.jsonl"), results).expect("write");
-    let run = accord_in(
-        dir.path(),
-        &[
-            "availability",
-            "--agreements",
-            "documents.yaml",
-            "--incidents",
-            "incidents.csv",
-            "--probe-results",
-            "results.jsonl",
-            "--period",
-            "2026-11",
-            "--at",
-            "2026-12-15T00:00:00Z",
-        ],
-    )
-    .ok();
-    let latency = run.stdout.split("acme hosting latency web-latency").nth(1).expect("latency");
+    let stdout = availability(
+        "2026-11",
+        &[("results.jsonl", &results)],
+        &["--probe-results", "results.jsonl"],
+    );
+    let latency = stdout.split("acme hosting latency web-latency").nth(1).expect("latency");
     // 1.8 s falls in the bucket up to 2^(87/8) ms = 1878.02 ms.
     assert!(
         latency.contains("  p99 1.878s against 1s: missed (3 samples; within 9 %, never under)\n"),
         "{latency}"
     );
-    let web = run.stdout.split("acme hosting web").nth(1).expect("the web objective");
+    let web = stdout.split("acme hosting web").nth(1).expect("the web objective");
     // Before the first result, between 09:01:30 and 10:00, and after the last: no data.
     assert!(
         web.contains(" in 3 gaps (counted as up), the first from 2026-10-31T23:00:00Z\n"),
@@ -235,14 +221,7 @@ fn missed_heartbeats_count_from_when_they_were_due() {
     // Hourly check-ins with 10 minutes' grace all November, except 10:00-13:00 UTC on the
     // 15th: due at 10:00, back at 14:00, so 4h down; with I5's 30 minutes, 4h30m over 702h
     // eligible: 99.35897...%.
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
-    std::fs::write(dir.path().join("incidents.csv"), INCIDENTS).expect("write");
-    std::fs::write(
-        dir.path().join("probes.yaml"),
-        "probes:\n  - { name: backup-job, affects: hosting, heartbeat: 1h, grace: 10m }\n",
-    )
-    .expect("write");
+    let probes = "probes:\n  - { name: backup-job, affects: hosting, heartbeat: 1h, grace: 10m }\n";
     let first: jiff::Timestamp = "2026-10-31T23:00:00Z".parse().expect("instant");
     let beats: String = (0..720)
         .map(|hour| first + jiff::SignedDuration::from_hours(hour))
@@ -253,27 +232,12 @@ fn missed_heartbeats_count_from_when_they_were_due() {
         })
         .map(|at| format!("{{\"heartbeat\":\"backup-job\",\"at\":\"{at}\"}}\n"))
         .collect();
-    std::fs::write(dir.path().join("beats.jsonl"), beats).expect("write");
-    let run = accord_in(
-        dir.path(),
-        &[
-            "availability",
-            "--agreements",
-            "documents.yaml",
-            "--incidents",
-            "incidents.csv",
-            "--probes",
-            "probes.yaml",
-            "--heartbeats",
-            "beats.jsonl",
-            "--period",
-            "2026-11",
-            "--at",
-            "2026-12-15T00:00:00Z",
-        ],
-    )
-    .ok();
-    let backup = run.stdout.split("acme hosting backup").nth(1).expect("the backup objective");
+    let stdout = availability(
+        "2026-11",
+        &[("probes.yaml", probes), ("beats.jsonl", &beats)],
+        &["--probes", "probes.yaml", "--heartbeats", "beats.jsonl"],
+    );
+    let backup = stdout.split("acme hosting backup").nth(1).expect("the backup objective");
     assert!(
         backup.contains(
             "  availability 99.3589% against 99%: met; eligible 702h, left out 18h, downtime 4h30m\n"
@@ -286,34 +250,15 @@ fn missed_heartbeats_count_from_when_they_were_due() {
 fn request_counts_measure_request_based_objectives() {
     // 9,990 of 10,000 and 10,000 of 10,000: 19,990 of 20,000 = 99.95 %; 0.1 % of 20,000
     // allows 20 failed requests, 10 are used.
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
-    std::fs::write(
-        dir.path().join("requests.jsonl"),
-        concat!(
-            r#"{"source":"api","from":"2026-11-10T09:00:00Z","to":"2026-11-10T09:05:00Z","good":9990,"total":10000}"#,
-            "\n",
-            r#"{"source":"api","from":"2026-11-10T09:05:00Z","to":"2026-11-10T09:10:00Z","good":10000,"total":10000}"#,
-            "\n",
-        ),
-    )
-    .expect("write");
-    let run = accord_in(
-        dir.path(),
-        &[
-            "availability",
-            "--agreements",
-            "documents.yaml",
-            "--requests",
-            "requests.jsonl",
-            "--period",
-            "2026-11",
-            "--at",
-            "2026-12-15T00:00:00Z",
-        ],
-    )
-    .ok();
-    let api = run.stdout.split("acme hosting api").nth(1).expect("the api objective");
+    let requests = concat!(
+        r#"{"source":"api","from":"2026-11-10T09:00:00Z","to":"2026-11-10T09:05:00Z","good":9990,"total":10000}"#,
+        "\n",
+        r#"{"source":"api","from":"2026-11-10T09:05:00Z","to":"2026-11-10T09:10:00Z","good":10000,"total":10000}"#,
+        "\n",
+    );
+    let stdout =
+        availability("2026-11", &[("requests.jsonl", requests)], &["--requests", "requests.jsonl"]);
+    let api = stdout.split("acme hosting api").nth(1).expect("the api objective");
     assert!(
         api.contains(
             "  availability 99.9500% against 99.9%: met\n  error budget: 20 failed requests allowed of 20000, 10 used\n"
