@@ -2,8 +2,9 @@
 //! pauses never make a clock due earlier, business time never outruns wall time, and a stopped
 //! cycle's outcome never changes.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use accord_core::agreement::Metric;
@@ -53,14 +54,7 @@ spec:
 ";
 
 fn engine() -> Engine<CatalogTerms> {
-    let input = accord_format::catalog::Input {
-        path: PathBuf::from("test.yaml"),
-        first_line: 1,
-        text: DOCUMENTS.to_owned(),
-        files: Some(BTreeMap::new()),
-    };
-    let catalog = accord_format::catalog::load(&[input]).expect("fixture loads").catalog;
-    Engine::new(CatalogTerms::new(catalog, BTreeMap::new()))
+    Engine::new(CatalogTerms::new(common::catalog(DOCUMENTS), BTreeMap::new()))
 }
 
 /// Monday 2026-11-02 08:00 Berlin.

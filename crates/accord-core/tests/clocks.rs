@@ -1,16 +1,18 @@
 //! Engine stories on a small catalog: a Berlin desk open 09:00-17:00 on weekdays, Christmas
 //! Day closed, and one corporate SLA.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
+use common::catalog;
 use expect_test::{Expect, expect};
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 
-use accord_core::agreement::{Catalog, Metric, format_duration};
+use accord_core::agreement::{Metric, format_duration};
 use accord_core::clock::compliance::compliance;
 use accord_core::clock::explain::{SpanKind, timeline};
 use accord_core::clock::*;
@@ -65,19 +67,6 @@ spec:
     - { objectives: [resolution], at: 50%, notify: [lead] }
     - { objectives: [resolution], at: 30m before, notify: [duty-manager] }
 ";
-
-fn catalog(text: &str) -> Catalog {
-    let input = accord_format::catalog::Input {
-        path: PathBuf::from("test.yaml"),
-        first_line: 1,
-        text: text.to_owned(),
-        files: Some(BTreeMap::new()),
-    };
-    match accord_format::catalog::load(&[input]) {
-        Ok(loaded) => loaded.catalog,
-        Err(errors) => panic!("fixture does not load:\n{errors}"),
-    }
-}
 
 fn engine() -> Engine<CatalogTerms> {
     Engine::new(CatalogTerms::new(catalog(DOCUMENTS), BTreeMap::new()))
