@@ -11,6 +11,11 @@
 //!     interval: 30s
 //!     timeout: 5s
 //!     retries: 2
+//!   - name: portal
+//!     affects: customer-portal
+//!     http: https://portal.example/login
+//!     ca: internal-ca.pem
+//!     certificateExpiry: 21d
 //!   - name: database
 //!     affects: cloud-hosting/database
 //!     tcp: 10.0.0.6:5432
@@ -22,20 +27,31 @@
 //!     heartbeat: 24h
 //!     grace: 2h
 //! ```
+//!
+//! Reading a probe file reads one more file: the PEM named by an https probe's `ca:`, so that a
+//! missing or broken one is reported with its line and field like any other mistake.
+//! [`x509`] reads the expiry of a certificate.
+
+#[cfg(test)]
+mod tests;
+pub mod x509;
 
 use std::path::Path;
 
 use accord_core::availability::Affected;
 use jiff::SignedDuration;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 
 use crate::FormatErrors;
-use crate::tree::{Cx, Node, Value};
+use crate::tree::{Cx, Node, Value, parse_duration};
 
 /// What a probe checks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Check {
     /// An HTTP GET: up when the status is expected, the body holds the keyword and the answer
-    /// came within the latency threshold.
+    /// came within the latency threshold. Over TLS when `tls` is given (`https://`), where a
+    /// certificate that cannot be verified makes the check fail.
     Http {
         /// Host and port to connect to.
         host: String,
@@ -49,6 +65,8 @@ pub enum Check {
         keyword: Option<String>,
         /// The slowest answer that counts as up.
         latency: Option<SignedDuration>,
+        /// TLS for `https://`; `None` for plain `http://`.
+        tls: Option<Tls>,
     },
     /// A TCP connection to `host:port`.
     Tcp {
@@ -68,6 +86,16 @@ pub enum Check {
         /// How late a check-in may be (default: half of `every`).
         grace: SignedDuration,
     },
+}
+
+/// How an `https://` probe checks the server's certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tls {
+    /// Certificates trusted besides Mozilla's roots, from the probe's `ca:` file (DER).
+    pub ca: Vec<CertificateDer<'static>>,
+    /// A certificate that expires sooner than this still counts as up, with a warning
+    /// (`certificateExpiry`, default 14 days).
+    pub certificate_expiry: SignedDuration,
 }
 
 /// One probe.
@@ -130,6 +158,8 @@ fn probe(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<ProbeSpec> {
             "expect",
             "keyword",
             "latency",
+            "ca",
+            "certificateExpiry",
             "interval",
             "timeout",
             "retries",
@@ -169,14 +199,22 @@ fn probe(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<ProbeSpec> {
         "http" => {
             let (url_node, url_field) = fields.get("http")?;
             let url = cx.string(url_node, &url_field)?;
-            let Some((host, port, path)) = http_url(&url) else {
-                let message = if url.starts_with("https://") {
-                    "https probes are not supported yet: use http:// or a tcp probe".to_owned()
-                } else {
-                    format!("invalid URL {url:?}: expected http://HOST[:PORT]/PATH")
-                };
+            let Some(HttpUrl { https, host, port, path }) = http_url(&url) else {
+                let message = format!(
+                    "invalid URL {url:?}: expected http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH"
+                );
                 cx.error(url_node, &url_field, message);
                 return None;
+            };
+            let tls = if https {
+                Some(Tls {
+                    ca: fields.with(cx, "ca", ca_certificates).unwrap_or_default(),
+                    certificate_expiry: fields
+                        .with(cx, "certificateExpiry", days_or_duration)
+                        .unwrap_or(SignedDuration::from_hours(14 * 24)),
+                })
+            } else {
+                None
             };
             let expect = fields
                 .with(cx, "expect", |cx, node, field| {
@@ -200,6 +238,7 @@ fn probe(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<ProbeSpec> {
                 expect,
                 keyword: fields.with(cx, "keyword", |cx, node, field| cx.string(node, field)),
                 latency: fields.with(cx, "latency", millis_or_duration),
+                tls,
             }
         }
         "tcp" => {
@@ -222,7 +261,84 @@ fn probe(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<ProbeSpec> {
             Check::Heartbeat { every, grace }
         }
     };
+    if !matches!(check, Check::Http { tls: Some(_), .. }) {
+        for key in ["ca", "certificateExpiry"] {
+            if let Some((node, field)) = fields.get(key) {
+                cx.error(node, &field, format!("{key} applies only to https:// probes"));
+            }
+        }
+    }
     Some(ProbeSpec { name: name?, affects: affects?, check, interval, timeout, retries })
+}
+
+/// The certificates in the PEM file `ca:` names, relative to the probe file. Each must be a
+/// certificate whose validity can be read, and there must be at least one.
+fn ca_certificates(
+    cx: &mut Cx<'_>,
+    node: &Node,
+    field: &str,
+) -> Option<Vec<CertificateDer<'static>>> {
+    let name = cx.string(node, field)?;
+    let file = cx.path.parent().unwrap_or(Path::new("")).join(&name);
+    let bytes = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            cx.error(node, field, format!("cannot read {}: {error}", file.display()));
+            return None;
+        }
+    };
+    let mut certificates = Vec::new();
+    for (certificate_idx, certificate) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
+        let certificate = match certificate {
+            Ok(certificate) => certificate,
+            Err(error) => {
+                cx.error(node, field, format!("invalid PEM in {}: {error}", file.display()));
+                return None;
+            }
+        };
+        if let Err(error) = x509::not_after(&certificate) {
+            let message = format!(
+                "certificate {} in {} is not valid: {error}",
+                certificate_idx + 1,
+                file.display()
+            );
+            cx.error(node, field, message);
+            return None;
+        }
+        certificates.push(certificate);
+    }
+    if certificates.is_empty() {
+        let message = format!(
+            "no certificates in {}: expected PEM blocks starting -----BEGIN CERTIFICATE-----",
+            file.display()
+        );
+        cx.error(node, field, message);
+        return None;
+    }
+    Some(certificates)
+}
+
+/// Whole days (`14d`), which certificate lifetimes are counted in, or hours and minutes as
+/// documents write them (`72h`).
+fn days_or_duration(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<SignedDuration> {
+    let text = cx.string(node, field)?;
+    let days = text
+        .trim()
+        .strip_suffix('d')
+        .and_then(|days| days.trim().parse::<i64>().ok())
+        .filter(|days| (1..=3650).contains(days))
+        .map(|days| SignedDuration::from_hours(days * 24));
+    let duration = days.or_else(|| parse_duration(&text).filter(|d| *d > SignedDuration::ZERO));
+    if duration.is_none() {
+        cx.error(
+            node,
+            field,
+            format!(
+                "invalid duration {text:?}: expected whole days such as 14d, or hours such as 72h"
+            ),
+        );
+    }
+    duration
 }
 
 /// A duration as documents write it, or whole milliseconds (`500ms`), which probes need.
@@ -245,16 +361,32 @@ fn millis_or_duration(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Signe
     cx.duration(node, field)
 }
 
-/// Splits `http://host[:port][/path]`.
-fn http_url(url: &str) -> Option<(String, u16, String)> {
-    let rest = url.strip_prefix("http://")?;
+/// An `http://` or `https://` URL, split.
+struct HttpUrl {
+    https: bool,
+    host: String,
+    port: u16,
+    path: String,
+}
+
+/// Splits `http://host[:port][/path]` or `https://host[:port][/path]`.
+fn http_url(url: &str) -> Option<HttpUrl> {
+    let (https, rest) = match url.strip_prefix("https://") {
+        Some(rest) => (true, rest),
+        None => (false, url.strip_prefix("http://")?),
+    };
     let (authority, path) = match rest.find('/') {
         Some(idx) => (&rest[..idx], &rest[idx..]),
         None => (rest, "/"),
     };
     let (host, port) = match authority.rsplit_once(':') {
         Some((host, port)) => (host, port.parse().ok()?),
-        None => (authority, 80),
+        None => (authority, if https { 443 } else { 80 }),
     };
-    (!host.is_empty()).then(|| (host.to_owned(), port, path.to_owned()))
+    (!host.is_empty()).then(|| HttpUrl {
+        https,
+        host: host.to_owned(),
+        port,
+        path: path.to_owned(),
+    })
 }
