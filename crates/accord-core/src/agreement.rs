@@ -793,6 +793,18 @@ pub enum DowntimeExclusion {
 }
 
 impl DowntimeExclusion {
+    /// Every category.
+    pub const ALL: [DowntimeExclusion; 3] = [
+        DowntimeExclusion::Maintenance,
+        DowntimeExclusion::ForceMajeure,
+        DowntimeExclusion::CustomerCaused,
+    ];
+
+    /// The category named by a word of [`DowntimeExclusion::as_str`].
+    pub fn parse(word: &str) -> Option<DowntimeExclusion> {
+        DowntimeExclusion::ALL.into_iter().find(|category| category.as_str() == word)
+    }
+
     /// The word used in documents.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -1032,6 +1044,15 @@ pub struct Terms {
     pub exclusions: Option<Sourced<Exclusions>>,
     /// Pricing (replaced as a whole).
     pub pricing: Option<Sourced<Pricing>>,
+}
+
+impl Terms {
+    /// Every data source the availability and latency objectives name.
+    pub fn data_sources(&self) -> impl Iterator<Item = &DataSource> + '_ {
+        let availability = self.availability.values().filter_map(|o| o.source.as_ref());
+        let latency = self.latency.values().filter_map(|o| o.source.as_ref());
+        availability.chain(latency).map(|source| &source.value)
+    }
 }
 
 /// `upper.field` if set, else `lower.field`, for each listed field.

@@ -30,6 +30,14 @@ pub enum Impact {
 }
 
 impl Impact {
+    /// Every impact, least first.
+    pub const ALL: [Impact; 3] = [Impact::Degraded, Impact::Partial, Impact::Major];
+
+    /// The impact named by a word of [`Impact::as_str`].
+    pub fn parse(word: &str) -> Option<Impact> {
+        Impact::ALL.into_iter().find(|impact| impact.as_str() == word)
+    }
+
     /// The word used in documents and files.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -658,10 +666,65 @@ impl ProbeTimeline {
         gaps
     }
 
-    /// Records one result; results older than the newest one are ignored (probes of one
-    /// component run in order).
+    /// A timeline restored from what was stored: its settings, where it stopped, and the
+    /// outages (each `(start, end)`, the last possibly open) and gaps recorded so far, sorted.
+    /// To go on recording, only the open outage is needed.
+    pub fn restore(
+        retries: u32,
+        max_gap: Option<SignedDuration>,
+        cursor: ProbeCursor,
+        outages: &[(Timestamp, Option<Timestamp>)],
+        gaps: Vec<TimeRange>,
+    ) -> ProbeTimeline {
+        let mut changes = Vec::with_capacity(outages.len() * 2);
+        for (start, end) in outages {
+            changes.push(*start);
+            match end {
+                Some(end) => changes.push(*end),
+                None => break,
+            }
+        }
+        ProbeTimeline {
+            retries,
+            changes,
+            failures: cursor.failures,
+            first_failure: cursor.first_failure,
+            first: cursor.first,
+            last: cursor.last,
+            max_gap,
+            gaps,
+        }
+    }
+
+    /// Where the timeline stopped: what [`ProbeTimeline::restore`] needs beside the outages.
+    pub fn cursor(&self) -> ProbeCursor {
+        ProbeCursor {
+            failures: self.failures,
+            first_failure: self.first_failure,
+            first: self.first,
+            last: self.last,
+        }
+    }
+
+    /// The newest result recorded.
+    pub fn last(&self) -> Option<Timestamp> {
+        self.last
+    }
+
+    /// Every outage kept, as `(start, end)`; the last may be open.
+    pub fn intervals(&self) -> impl Iterator<Item = (Timestamp, Option<Timestamp>)> + '_ {
+        self.changes.chunks(2).map(|pair| (pair[0], pair.get(1).copied()))
+    }
+
+    /// Every gap kept between two results.
+    pub fn recorded_gaps(&self) -> &[TimeRange] {
+        &self.gaps
+    }
+
+    /// Records one result; results no newer than the newest one are ignored (probes of one
+    /// component run in order, and a result delivered twice counts once).
     pub fn record(&mut self, at: Timestamp, up: bool) {
-        if self.last.is_some_and(|last| at < last) {
+        if self.last.is_some_and(|last| at <= last) {
             return;
         }
         if let (Some(last), Some(max_gap)) = (self.last, self.max_gap)
@@ -724,6 +787,20 @@ impl ProbeTimeline {
     }
 }
 
+/// Where a [`ProbeTimeline`] stopped, beside its outages: what a store keeps to go on
+/// recording after a restart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbeCursor {
+    /// Failed results in a row since the last success, while not yet declared down.
+    pub failures: u32,
+    /// The first of those failures.
+    pub first_failure: Option<Timestamp>,
+    /// The first result ever recorded.
+    pub first: Option<Timestamp>,
+    /// The newest result recorded.
+    pub last: Option<Timestamp>,
+}
+
 /// Latencies kept as one small histogram per minute, so a percentile over any window of whole
 /// minutes can be computed without keeping every sample.
 ///
@@ -763,6 +840,28 @@ impl LatencyHistogram {
             Ok(idx) => counts[idx].1 += 1,
             Err(idx) => counts.insert(idx, (bucket, 1)),
         }
+    }
+
+    /// Each minute (since the Unix epoch) with its `(bucket, count)` pairs, in order.
+    pub fn minutes(&self) -> impl Iterator<Item = (i64, &[(u16, u32)])> + '_ {
+        self.minutes.iter().map(|(minute, counts)| (*minute, counts.as_slice()))
+    }
+
+    /// Adds counts to one minute, as [`LatencyHistogram::minutes`] gives them (merging two
+    /// histograms, or restoring a stored one).
+    pub fn add(&mut self, minute: i64, counts: &[(u16, u32)]) {
+        let kept = self.minutes.entry(minute).or_default();
+        for (bucket, count) in counts {
+            match kept.binary_search_by_key(bucket, |(b, _)| *b) {
+                Ok(idx) => kept[idx].1 = kept[idx].1.saturating_add(*count),
+                Err(idx) => kept.insert(idx, (*bucket, *count)),
+            }
+        }
+    }
+
+    /// Whether no latency was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.minutes.is_empty()
     }
 
     /// The `percentile` (such as 99) of the latencies recorded in the minutes that start in

@@ -115,20 +115,32 @@ pub fn parse_incidents(path: &str, text: &str) -> Result<Vec<Incident>, Vec<Inci
                 "empty: expected SERVICE or SERVICE/COMPONENT, several separated by ;".into(),
             );
         }
+        // `maintenance` is work announced outside the agreements' windows: the service was
+        // down, and the downtime is left out where an objective excludes maintenance.
+        let maintenance = field("impact") == "maintenance";
         let impact = match field("impact") {
-            "major" => Some(Impact::Major),
-            "partial" => Some(Impact::Partial),
-            "degraded" => Some(Impact::Degraded),
-            other => {
-                problem("impact", format!("{other:?}: expected major, partial or degraded"));
+            "maintenance" => Some(Impact::Major),
+            word => Impact::parse(word).or_else(|| {
+                problem(
+                    "impact",
+                    format!("{word:?}: expected major, partial, degraded or maintenance"),
+                );
+                None
+            }),
+        };
+        let excluded = match (field("excluded"), maintenance) {
+            ("", false) => None,
+            ("" | "maintenance", true) => Some(DowntimeExclusion::Maintenance),
+            ("force_majeure", false) => Some(DowntimeExclusion::ForceMajeure),
+            ("customer_caused", false) => Some(DowntimeExclusion::CustomerCaused),
+            (other, true) => {
+                problem(
+                    "excluded",
+                    format!("{other:?}: a maintenance incident is excluded as maintenance"),
+                );
                 None
             }
-        };
-        let excluded = match field("excluded") {
-            "" => None,
-            "force_majeure" => Some(DowntimeExclusion::ForceMajeure),
-            "customer_caused" => Some(DowntimeExclusion::CustomerCaused),
-            other => {
+            (other, false) => {
                 problem(
                     "excluded",
                     format!("{other:?}: expected force_majeure, customer_caused or nothing"),
@@ -136,7 +148,10 @@ pub fn parse_incidents(path: &str, text: &str) -> Result<Vec<Incident>, Vec<Inci
                 None
             }
         };
-        let reason = field("reason");
+        let reason = match field("reason") {
+            "" if maintenance => "announced maintenance",
+            reason => reason,
+        };
         if excluded.is_some() && reason.is_empty() {
             problem("reason", "an excluded incident needs the reason it is excluded".into());
         }

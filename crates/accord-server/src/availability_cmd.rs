@@ -17,11 +17,13 @@ use accord_core::availability::{
 };
 use accord_core::calendar::TimeRange;
 use accord_format::incidents::parse_incidents;
+use accord_store::{HeartbeatSettings, ProbeBatch, ProbeResult, ProbeSettings};
 use anyhow::{Context, bail};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::{agreement_cmd, output};
+use crate::cli::StoreArg;
+use crate::{agreement_cmd, output, revision_cmd};
 
 /// What `accord availability` is asked.
 #[derive(Debug)]
@@ -44,40 +46,48 @@ pub struct AvailabilityArgs<'a> {
     pub customer: Option<&'a str>,
     /// The instant the figures are as of (default: now); later incidents are left out.
     pub at: Option<&'a str>,
+    /// Also count what is recorded in this store (`accord record`, `accord probe run --record`).
+    pub recorded: Option<&'a StoreArg>,
 }
 
 /// `accord availability`.
 pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
     let loaded = agreement_cmd::load(args.agreements)?;
     let catalog = &loaded.catalog;
-    let incidents = match args.incidents {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading incidents {}", path.display()))?;
-            parse_incidents(&path.display().to_string(), &text).map_err(|errors| {
-                for error in &errors {
-                    output::note(&error.to_string());
-                }
-                anyhow::anyhow!("{} has {} malformed records", path.display(), errors.len())
-            })?
-        }
-        None => Vec::new(),
+    let mut sources = Sources {
+        incidents: match args.incidents {
+            Some(path) => read_incidents(path)?,
+            None => Vec::new(),
+        },
+        requests: match args.requests {
+            Some(path) => read_requests(path)?,
+            None => BTreeMap::new(),
+        },
+        heartbeats: read_heartbeats(args.probes, args.heartbeats)?,
+        ..Sources::default()
     };
-    let (probes, latencies) = match args.probe_results {
-        Some(path) => read_probe_results(path)?,
-        None => (BTreeMap::new(), BTreeMap::new()),
-    };
-    let heartbeats = read_heartbeats(args.probes, args.heartbeats)?;
-    let request_counts = match args.requests {
-        Some(path) => read_requests(path)?,
-        None => BTreeMap::new(),
-    };
+    if let Some(path) = args.probe_results {
+        (sources.probes, sources.latencies) = read_probe_results(path)?;
+    }
     let as_of = match args.at {
         Some(text) => text
             .parse::<Timestamp>()
             .with_context(|| format!("--at {text:?}: expected an instant with a UTC offset"))?,
         None => Timestamp::now(),
     };
+    if let Some(store) = args.recorded {
+        // Wide enough for the period in any zone and for following alerts past its end.
+        let (_, utc) = parse_period(args.period, &TimeZone::UTC)
+            .map_err(|message| anyhow::anyhow!("--period: {message}"))?;
+        let margin = SignedDuration::from_hours(24 * 7);
+        let span = TimeRange::new(
+            utc.start().checked_sub(margin).unwrap_or(utc.start()),
+            utc.end().checked_add(margin).unwrap_or(utc.end()),
+        )
+        .expect("ordered");
+        revision_cmd::block_on(sources.load_recorded(store, catalog, span, as_of))??;
+    }
+    sources.incidents.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
     if let Some(customer) = args.customer
         && !catalog.customers.contains_key(customer)
     {
@@ -99,12 +109,6 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
             for (name, objective) in &effective.terms.availability {
                 n_objectives += 1;
                 let report = Objective { catalog, effective: &effective, name, objective };
-                let sources = Sources {
-                    incidents: &incidents,
-                    requests: &request_counts,
-                    probes: &probes,
-                    heartbeats: &heartbeats,
-                };
                 report.write(&mut out, args.period, &customer.time_zone, &sources, as_of)?;
             }
             for (name, objective) in &effective.terms.latency {
@@ -117,7 +121,7 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
                     objective,
                     args.period,
                     zone,
-                    &latencies,
+                    &sources.latencies,
                 )?;
             }
         }
@@ -129,12 +133,159 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where outages come from.
-struct Sources<'a> {
-    incidents: &'a [Incident],
-    requests: &'a BTreeMap<String, Vec<RequestCount>>,
-    probes: &'a BTreeMap<String, ProbeTimeline>,
-    heartbeats: &'a BTreeMap<String, Heartbeats>,
+/// What `accord record` is asked.
+#[derive(Debug)]
+pub struct RecordArgs<'a> {
+    /// Probe definitions: heartbeat periods.
+    pub probes: Option<&'a Path>,
+    /// Probe results written by `accord probe run --results`.
+    pub probe_results: Option<&'a Path>,
+    /// Heartbeat check-ins.
+    pub heartbeats: Option<&'a Path>,
+    /// Request counts.
+    pub requests: Option<&'a Path>,
+    /// Incidents (CSV).
+    pub incidents: Option<&'a Path>,
+}
+
+/// `accord record`: every file is read and checked first; then everything is recorded.
+pub fn record(store: &StoreArg, args: &RecordArgs<'_>) -> anyhow::Result<ExitCode> {
+    let probe_lines = args.probe_results.map(read_probe_lines).transpose()?.unwrap_or_default();
+    let heartbeats = read_heartbeats(args.probes, args.heartbeats)?;
+    let requests = args.requests.map(read_requests).transpose()?.unwrap_or_default();
+    let incidents = args.incidents.map(read_incidents).transpose()?.unwrap_or_default();
+    if probe_lines.is_empty()
+        && heartbeats.is_empty()
+        && requests.is_empty()
+        && incidents.is_empty()
+    {
+        bail!("nothing to record: give --probe-results, --heartbeats, --requests or --incidents");
+    }
+    let results: BTreeMap<&str, Vec<ProbeResult>> = probe_lines
+        .iter()
+        .map(|(probe, lines)| {
+            let results = lines
+                .iter()
+                .map(|line| ProbeResult { at: line.at, up: line.up, latency: line.latency })
+                .collect();
+            (probe.as_str(), results)
+        })
+        .collect();
+    let batches: Vec<ProbeBatch<'_>> = probe_lines
+        .iter()
+        .map(|(probe, lines)| ProbeBatch {
+            probe,
+            settings: probe_settings(lines),
+            results: &results[probe.as_str()],
+        })
+        .collect();
+    let mut out = String::new();
+    revision_cmd::block_on(async {
+        let store = revision_cmd::open(store).await?;
+        for (batch, recorded) in batches.iter().zip(store.record_probe_results(&batches).await?) {
+            let _ = writeln!(
+                out,
+                "probe {}: {} results recorded, {} already recorded{}",
+                batch.probe,
+                recorded.accepted,
+                recorded.ignored,
+                if recorded.down { "; down now" } else { "" }
+            );
+        }
+        for (name, heartbeat) in &heartbeats {
+            let settings = HeartbeatSettings { every: heartbeat.every, grace: heartbeat.grace };
+            let n_new = store.record_heartbeats(name, settings, &heartbeat.beats).await?;
+            let _ = writeln!(
+                out,
+                "heartbeat {name}: {n_new} check-ins recorded, {} already recorded",
+                heartbeat.beats.len() - n_new
+            );
+        }
+        for (source, counts) in &requests {
+            store.record_request_counts(source, counts).await?;
+            let _ = writeln!(out, "requests {source}: {} intervals recorded", counts.len());
+        }
+        if !incidents.is_empty() {
+            store.record_incidents(&incidents, Timestamp::now()).await?;
+            let _ = writeln!(out, "{} incidents recorded", incidents.len());
+        }
+        store.close().await;
+        anyhow::Ok(())
+    })??;
+    output::text(out.trim_end());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where outages come from: the files given, then what is recorded in the store.
+#[derive(Default)]
+struct Sources {
+    incidents: Vec<Incident>,
+    requests: BTreeMap<String, Vec<RequestCount>>,
+    probes: BTreeMap<String, ProbeTimeline>,
+    latencies: BTreeMap<String, LatencyHistogram>,
+    heartbeats: BTreeMap<String, Heartbeats>,
+    /// Heartbeat outages recorded in the store, by heartbeat.
+    heartbeat_outages: BTreeMap<String, Vec<Outage>>,
+}
+
+impl Sources {
+    /// Adds what the store holds over `span` for every source the catalog's objectives name
+    /// and the files did not give, and the recorded incidents (a file's incident wins over a
+    /// recorded one with the same id).
+    async fn load_recorded(
+        &mut self,
+        store: &StoreArg,
+        catalog: &Catalog,
+        span: TimeRange,
+        as_of: Timestamp,
+    ) -> anyhow::Result<()> {
+        let store = revision_cmd::open(store).await?;
+        let named =
+            catalog.agreements.values().flat_map(|agreement| agreement.terms.data_sources());
+        for source in named {
+            match source {
+                DataSource::Probe(name) if !self.probes.contains_key(name) => {
+                    if let Some(history) = store.probe_history(name, span).await? {
+                        self.probes.insert(name.clone(), history.timeline);
+                        self.latencies.insert(name.clone(), history.latency);
+                    }
+                }
+                DataSource::Heartbeat(name) if !self.heartbeats.contains_key(name) => {
+                    if let Some(outages) = store.heartbeat_outages(name, span, as_of).await? {
+                        self.heartbeat_outages.insert(name.clone(), outages);
+                    }
+                }
+                DataSource::Requests(name) | DataSource::Metric(name)
+                    if !self.requests.contains_key(name) =>
+                {
+                    let counts = store.request_counts(name, span).await?;
+                    if !counts.is_empty() {
+                        self.requests.insert(name.clone(), counts);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for incident in store.incidents(span).await? {
+            if !self.incidents.iter().any(|given| given.id == incident.id) {
+                self.incidents.push(incident);
+            }
+        }
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// Reads an incidents file; every malformed record is reported.
+fn read_incidents(path: &Path) -> anyhow::Result<Vec<Incident>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading incidents {}", path.display()))?;
+    parse_incidents(&path.display().to_string(), &text).map_err(|errors| {
+        for error in &errors {
+            output::note(&error.to_string());
+        }
+        anyhow::anyhow!("{} has {} malformed records", path.display(), errors.len())
+    })
 }
 
 /// Reads request counts by source name.
@@ -248,35 +399,72 @@ fn json_lines(path: &Path, what: &str) -> anyhow::Result<Vec<JsonLine>> {
     Ok(lines)
 }
 
-/// Reads `accord probe run --results` output into one timeline and one latency histogram
-/// (successful checks only) per probe.
-fn read_probe_results(path: &Path) -> anyhow::Result<ProbeData> {
-    let mut results: Vec<(String, Timestamp, bool, u32, Option<i64>)> = Vec::new();
-    let mut latencies: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
+/// One line of `accord probe run --results`.
+struct ProbeLine {
+    at: Timestamp,
+    up: bool,
+    latency: Option<SignedDuration>,
+    retries: u32,
+    interval: Option<i64>,
+}
+
+/// Reads `accord probe run --results` output, by probe, in file order.
+fn read_probe_lines(path: &Path) -> anyhow::Result<BTreeMap<String, Vec<ProbeLine>>> {
+    let mut probes: BTreeMap<String, Vec<ProbeLine>> = BTreeMap::new();
     for line in json_lines(path, "probe results")? {
         let probe = line.text("probe")?;
         let at = line.instant("at")?;
         let up =
             line.value["up"].as_bool().ok_or_else(|| line.error("up: expected true or false"))?;
         let retries = line.value["retries"].as_u64().map_or(2, |r| u32::try_from(r).unwrap_or(2));
-        if up && let Some(millis) = line.value["latencyMs"].as_u64() {
-            let latency = SignedDuration::from_millis(i64::try_from(millis).unwrap_or(i64::MAX));
-            latencies.entry(probe.to_owned()).or_default().record(at, latency);
-        }
+        let latency = line.value["latencyMs"]
+            .as_u64()
+            .map(|millis| SignedDuration::from_millis(i64::try_from(millis).unwrap_or(i64::MAX)));
         let interval = line.value["intervalSeconds"].as_i64();
-        results.push((probe.to_owned(), at, up, retries, interval));
-    }
-    results.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let mut timelines: BTreeMap<String, ProbeTimeline> = BTreeMap::new();
-    for (probe, at, up, retries, interval) in results {
-        // No result for two intervals is a gap in the data.
-        let timeline = timelines.entry(probe).or_insert_with(|| match interval {
-            Some(seconds) => {
-                ProbeTimeline::with_gaps(retries, SignedDuration::from_secs(2 * seconds.max(1)))
-            }
-            None => ProbeTimeline::new(retries),
+        probes.entry(probe.to_owned()).or_default().push(ProbeLine {
+            at,
+            up,
+            latency,
+            retries,
+            interval,
         });
-        timeline.record(at, up);
+    }
+    Ok(probes)
+}
+
+/// How a probe's results become outages: its retries, and no result for two intervals is a
+/// gap in the data.
+fn probe_settings(lines: &[ProbeLine]) -> ProbeSettings {
+    let last = lines.last();
+    ProbeSettings {
+        retries: last.map_or(2, |line| line.retries),
+        max_gap: last
+            .and_then(|line| line.interval)
+            .map(|seconds| SignedDuration::from_secs(2 * seconds.max(1))),
+    }
+}
+
+/// Reads `accord probe run --results` output into one timeline and one latency histogram
+/// (successful checks only) per probe.
+fn read_probe_results(path: &Path) -> anyhow::Result<ProbeData> {
+    let mut timelines: BTreeMap<String, ProbeTimeline> = BTreeMap::new();
+    let mut latencies: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
+    for (probe, mut lines) in read_probe_lines(path)? {
+        let settings = probe_settings(&lines);
+        lines.sort_by_key(|line| line.at);
+        let mut timeline = match settings.max_gap {
+            Some(max_gap) => ProbeTimeline::with_gaps(settings.retries, max_gap),
+            None => ProbeTimeline::new(settings.retries),
+        };
+        let mut histogram = LatencyHistogram::default();
+        for line in &lines {
+            timeline.record(line.at, line.up);
+            if let (true, Some(latency)) = (line.up, line.latency) {
+                histogram.record(line.at, latency);
+            }
+        }
+        timelines.insert(probe.clone(), timeline);
+        latencies.insert(probe, histogram);
     }
     Ok((timelines, latencies))
 }
@@ -351,7 +539,7 @@ impl Objective<'_> {
         &self,
         out: &mut String,
         method: AvailabilityMethod,
-        sources: &Sources<'_>,
+        sources: &Sources,
         so_far: TimeRange,
         left_out: &[TimeRange],
         target: Percent,
@@ -363,8 +551,12 @@ impl Objective<'_> {
                 return;
             }
         };
-        let Some(counts) = sources.requests.get(name) else {
-            let _ = writeln!(out, "  no request counts of {name}\n");
+        let Some(counts) = sources.requests.get(name).filter(|counts| {
+            counts.iter().any(|count| {
+                so_far.start() <= count.range.start() && count.range.start() < so_far.end()
+            })
+        }) else {
+            let _ = writeln!(out, "  no request counts of {name} in the period\n");
             return;
         };
         let availability = match (method, &self.objective.timeslice) {
@@ -392,7 +584,7 @@ impl Objective<'_> {
         out: &mut String,
         period: &str,
         customer_zone: &TimeZone,
-        sources: &Sources<'_>,
+        sources: &Sources,
         as_of: Timestamp,
     ) -> anyhow::Result<()> {
         let objective = self.objective;
@@ -507,6 +699,16 @@ impl Objective<'_> {
                         so_far,
                     ));
                 }
+                _ if sources.heartbeat_outages.contains_key(name) => {
+                    let recorded = &sources.heartbeat_outages[name];
+                    outages.extend(recorded.iter().filter_map(|outage| {
+                        let start = outage.range.start().max(so_far.start());
+                        let end = outage.range.end().min(so_far.end());
+                        TimeRange::new(start, end)
+                            .filter(|span| span.start() < span.end())
+                            .map(|range| Outage { range, ..*outage })
+                    }));
+                }
                 _ => {
                     let _ = writeln!(
                         out,
@@ -528,7 +730,9 @@ impl Objective<'_> {
                 Some(_) => left_out.push(span),
                 None => outages.push(Outage { range: span, impact: incident.impact }),
             }
-            listed.push((incident, excluded.is_some()));
+            if span.start() < range.end() && span.end() > range.start() {
+                listed.push((incident, excluded.is_some()));
+            }
         }
         if let Some((slice, slice_target)) = slicing {
             let slices = timeslices(so_far, slice, slice_target, &outages, &left_out, &rules);

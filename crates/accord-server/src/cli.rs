@@ -168,6 +168,34 @@ pub enum Command {
         /// The instant the figures are as of, with a UTC offset (default: now).
         #[arg(long, value_name = "INSTANT")]
         at: Option<String>,
+        /// Also count the observations recorded in the store (`accord record`, `accord probe
+        /// run --record`) for the sources the files do not give.
+        #[arg(long)]
+        recorded: bool,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Records observations into the store: probe results, heartbeat check-ins, request counts
+    /// and incidents, through the same path the server takes. Recording a file again changes
+    /// nothing.
+    Record {
+        /// Probe definitions: heartbeat periods and grace (needed with --heartbeats).
+        #[arg(long, value_name = "FILE")]
+        probes: Option<PathBuf>,
+        /// Probe results written by `accord probe run --results`.
+        #[arg(long, value_name = "FILE")]
+        probe_results: Option<PathBuf>,
+        /// Heartbeat check-ins, one JSON object per line: `{"heartbeat": NAME, "at": INSTANT}`.
+        #[arg(long, value_name = "FILE")]
+        heartbeats: Option<PathBuf>,
+        /// Request counts, one JSON object per line: `{"source", "from", "to", "good", "total"}`.
+        #[arg(long, value_name = "FILE")]
+        requests: Option<PathBuf>,
+        /// Incidents (CSV); one recorded again by id replaces the first.
+        #[arg(long, value_name = "FILE")]
+        incidents: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArg,
     },
     /// Built-in probes (HTTP, TCP, DNS).
     #[command(subcommand)]
@@ -194,6 +222,12 @@ pub enum ProbeCommand {
         /// Appends every result to this file, one JSON object per line.
         #[arg(long, value_name = "FILE")]
         results: Option<PathBuf>,
+        /// Record the results into the store (`--data`/`--database`), as the server does; read
+        /// them back with `accord availability --recorded`.
+        #[arg(long)]
+        record: bool,
+        #[command(flatten)]
+        store: StoreArg,
     },
 }
 

@@ -67,6 +67,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             period,
             customer,
             at,
+            recorded,
+            store,
         } => availability_cmd::availability(&availability_cmd::AvailabilityArgs {
             agreements: &agreements,
             incidents: incidents.as_deref(),
@@ -77,15 +79,34 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             period: &period,
             customer: customer.as_deref(),
             at: at.as_deref(),
+            recorded: recorded.then_some(&store),
         }),
-        cli::Command::Probe(cli::ProbeCommand::Run { config, once, duration, results }) => {
-            probe_cmd::run(&probe_cmd::RunArgs {
-                config: &config,
-                once,
-                duration: duration.as_deref(),
-                results: results.as_deref(),
-            })
+        cli::Command::Record { probes, probe_results, heartbeats, requests, incidents, store } => {
+            availability_cmd::record(
+                &store,
+                &availability_cmd::RecordArgs {
+                    probes: probes.as_deref(),
+                    probe_results: probe_results.as_deref(),
+                    heartbeats: heartbeats.as_deref(),
+                    requests: requests.as_deref(),
+                    incidents: incidents.as_deref(),
+                },
+            )
         }
+        cli::Command::Probe(cli::ProbeCommand::Run {
+            config,
+            once,
+            duration,
+            results,
+            record,
+            store,
+        }) => probe_cmd::run(&probe_cmd::RunArgs {
+            config: &config,
+            once,
+            duration: duration.as_deref(),
+            results: results.as_deref(),
+            record: record.then_some(&store),
+        }),
         cli::Command::Replay { agreements, store, events, at, format, summary, stats } => {
             clock_cmd::replay(&clock_cmd::ReplayArgs {
                 terms: clock_cmd::TermsFrom::new(agreements.as_deref(), &store),

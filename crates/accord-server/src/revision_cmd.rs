@@ -21,7 +21,7 @@ use crate::cli::StoreArg;
 use crate::output;
 
 /// Runs an async store operation on a small runtime: the CLI does one thing and exits.
-fn block_on<T>(future: impl Future<Output = T>) -> anyhow::Result<T> {
+pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> anyhow::Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -40,7 +40,7 @@ fn location(store: &StoreArg) -> anyhow::Result<Location> {
     }
 }
 
-async fn open(store: &StoreArg) -> anyhow::Result<Store> {
+pub(crate) async fn open(store: &StoreArg) -> anyhow::Result<Store> {
     let location = location(store)?;
     Store::open(&location).await.with_context(|| format!("opening the store {location}"))
 }

@@ -34,8 +34,13 @@ use std::path::PathBuf;
 use accord_core::lifecycle::{self, LifecycleError, Request, RevisionLifecycle, Transition};
 use jiff::Timestamp;
 
+mod observations;
 mod postgres;
 mod sqlite;
+
+pub use observations::{
+    HeartbeatSettings, ProbeBatch, ProbeHistory, ProbeRecorded, ProbeResult, ProbeSettings,
+};
 
 /// Where the database lives.
 #[derive(Clone, PartialEq, Eq)]
@@ -149,6 +154,12 @@ pub enum StoreError {
         /// The driver's error.
         #[source]
         source: Box<dyn StdError + Send + Sync>,
+    },
+    /// Input the store refuses, such as an incident that affects nothing; nothing was written.
+    #[error("{what}")]
+    Invalid {
+        /// What is wrong.
+        what: String,
     },
     /// A stored value this version cannot read, such as an unknown lifecycle state.
     #[error("stored data is invalid: {what}")]

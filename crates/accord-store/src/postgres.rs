@@ -19,6 +19,8 @@ use crate::{
     document_name, lifecycle_state, revision_number,
 };
 
+mod observations;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The columns of `revisions r` that [`summary`] reads, as a literal for `concat!`.

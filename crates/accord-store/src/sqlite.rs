@@ -25,6 +25,8 @@ use crate::{
 /// [`StoreError::Conflict`].
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+mod observations;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The columns of `revisions r` that [`summary`] reads, as a literal for `concat!`.

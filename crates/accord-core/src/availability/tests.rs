@@ -294,6 +294,67 @@ fn weekly_maintenance_keeps_its_civil_time_across_the_autumn_change() {
     assert_eq!(account.eligible(), SignedDuration::from_hours(727));
 }
 
+/// A store keeps a timeline's outages, gaps and cursor, and restores it after every batch:
+/// cut anywhere, the restored timelines end where one uninterrupted timeline ends.
+#[test]
+fn a_timeline_restored_between_batches_ends_as_one_that_never_stopped() {
+    let t = |second: i64| at("2026-11-10T10:00") + SignedDuration::from_secs(second);
+    // Up, a flap, an outage, a gap of 5 minutes, an outage still open at the end.
+    let mut results: Vec<(i64, bool)> = (0..40).map(|i| (i * 30, i % 7 != 3)).collect();
+    results.extend((8..14).map(|i| (1200 + i * 30, i >= 12)));
+    results.extend((0..5).map(|i| (2000 + i * 30, false)));
+    let max_gap = SignedDuration::from_mins(1);
+    let mut whole = ProbeTimeline::with_gaps(1, max_gap);
+    for (second, up) in &results {
+        whole.record(t(*second), *up);
+    }
+    assert!(whole.is_down());
+    assert!(!whole.recorded_gaps().is_empty());
+    for cut in [1, 3, 4, 10, 25, 41, 44, 47, results.len() - 1] {
+        let mut stored: Vec<(Timestamp, Option<Timestamp>)> = Vec::new();
+        let mut gaps: Vec<TimeRange> = Vec::new();
+        let mut cursor = ProbeCursor::default();
+        for batch in [&results[..cut], &results[cut..]] {
+            let open: Vec<_> = stored.iter().copied().filter(|(_, end)| end.is_none()).collect();
+            let mut timeline = ProbeTimeline::restore(1, Some(max_gap), cursor, &open, Vec::new());
+            for (second, up) in batch {
+                timeline.record(t(*second), *up);
+            }
+            // What a store writes back: outages upserted by start, gaps added.
+            for (start, end) in timeline.intervals() {
+                stored.retain(|(kept, _)| *kept != start);
+                stored.push((start, end));
+            }
+            gaps.extend_from_slice(timeline.recorded_gaps());
+            cursor = timeline.cursor();
+        }
+        stored.sort();
+        let restored = ProbeTimeline::restore(1, Some(max_gap), cursor, &stored, gaps);
+        assert_eq!(restored, whole, "cut after {cut} results");
+    }
+}
+
+/// A histogram rebuilt minute by minute from another is the same histogram.
+#[test]
+fn latency_histograms_merge_minute_by_minute() {
+    let mut whole = LatencyHistogram::default();
+    let mut first = LatencyHistogram::default();
+    let mut second = LatencyHistogram::default();
+    for i in 0..500i64 {
+        let when = at("2026-11-10T10:00") + SignedDuration::from_secs(i * 7);
+        let latency = SignedDuration::from_millis(5 + (i * 37) % 900);
+        whole.record(when, latency);
+        if i % 3 == 0 { &mut first } else { &mut second }.record(when, latency);
+    }
+    let mut merged = LatencyHistogram::default();
+    for part in [&first, &second] {
+        for (minute, counts) in part.minutes() {
+            merged.add(minute, counts);
+        }
+    }
+    assert_eq!(merged, whole);
+}
+
 #[test]
 fn probes_declare_an_outage_after_the_retries_from_the_first_failure() {
     let mut timeline = ProbeTimeline::new(2);

@@ -162,8 +162,9 @@ fn malformed_incidents_are_rejected_with_line_and_column() {
     .failed();
     assert!(run.stderr.contains("incidents.csv:2: start: "), "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("incidents.csv:3: impact: \"huge\": expected major, partial or degraded"),
+        run.stderr.contains(
+            "incidents.csv:3: impact: \"huge\": expected major, partial, degraded or maintenance"
+        ),
         "{}",
         run.stderr
     );
@@ -176,23 +177,7 @@ fn probe_results_count_for_objectives_that_name_the_probe() {
     // 30 minutes, November has 31m30s down over 702 eligible hours: 99.92521...%.
     // The successful checks took 120 ms, 120 ms and 1.8 s: the 99th percentile is the
     // slowest of three, 1.8 s (reported as its bucket's bound, at most 9 % more).
-    let results: String = [
-        ("2026-11-12T09:00:00Z", true, 120),
-        ("2026-11-12T09:00:30Z", false, 10_000),
-        ("2026-11-12T09:01:00Z", false, 10_000),
-        ("2026-11-12T09:01:30Z", true, 120),
-        ("2026-11-12T10:00:00Z", false, 10_000),
-        ("2026-11-12T10:00:30Z", false, 10_000),
-        ("2026-11-12T10:01:00Z", false, 10_000),
-        ("2026-11-12T10:01:30Z", true, 1800),
-    ]
-    .iter()
-    .map(|(at, up, millis)| {
-        format!(
-            "{{\"probe\":\"web\",\"at\":\"{at}\",\"up\":{up},\"retries\":2,\"intervalSeconds\":30,\"latencyMs\":{millis}}}\n"
-        )
-    })
-    .collect();
+    let results = web_results();
     let stdout = availability(
         "2026-11",
         &[("results.jsonl", &results)],
@@ -216,25 +201,35 @@ fn probe_results_count_for_objectives_that_name_the_probe() {
     );
 }
 
+/// The probe results of the test above, as `accord probe run --results` writes them.
+fn web_results() -> String {
+    [
+        ("2026-11-12T09:00:00Z", true, 120),
+        ("2026-11-12T09:00:30Z", false, 10_000),
+        ("2026-11-12T09:01:00Z", false, 10_000),
+        ("2026-11-12T09:01:30Z", true, 120),
+        ("2026-11-12T10:00:00Z", false, 10_000),
+        ("2026-11-12T10:00:30Z", false, 10_000),
+        ("2026-11-12T10:01:00Z", false, 10_000),
+        ("2026-11-12T10:01:30Z", true, 1800),
+    ]
+    .iter()
+    .map(|(at, up, millis)| {
+        format!(
+            "{{\"probe\":\"web\",\"at\":\"{at}\",\"up\":{up},\"retries\":2,\"intervalSeconds\":30,\"latencyMs\":{millis}}}\n"
+        )
+    })
+    .collect()
+}
+
 #[test]
 fn missed_heartbeats_count_from_when_they_were_due() {
     // Hourly check-ins with 10 minutes' grace all November, except 10:00-13:00 UTC on the
     // 15th: due at 10:00, back at 14:00, so 4h down; with I5's 30 minutes, 4h30m over 702h
     // eligible: 99.35897...%.
-    let probes = "probes:\n  - { name: backup-job, affects: hosting, heartbeat: 1h, grace: 10m }\n";
-    let first: jiff::Timestamp = "2026-10-31T23:00:00Z".parse().expect("instant");
-    let beats: String = (0..720)
-        .map(|hour| first + jiff::SignedDuration::from_hours(hour))
-        .filter(|at| {
-            let missing_from: jiff::Timestamp = "2026-11-15T10:00:00Z".parse().expect("instant");
-            let missing_to: jiff::Timestamp = "2026-11-15T13:00:00Z".parse().expect("instant");
-            *at < missing_from || *at > missing_to
-        })
-        .map(|at| format!("{{\"heartbeat\":\"backup-job\",\"at\":\"{at}\"}}\n"))
-        .collect();
     let stdout = availability(
         "2026-11",
-        &[("probes.yaml", probes), ("beats.jsonl", &beats)],
+        &[("probes.yaml", PROBES), ("beats.jsonl", &backup_beats())],
         &["--probes", "probes.yaml", "--heartbeats", "beats.jsonl"],
     );
     let backup = stdout.split("acme hosting backup").nth(1).expect("the backup objective");
@@ -246,23 +241,147 @@ fn missed_heartbeats_count_from_when_they_were_due() {
     );
 }
 
+const PROBES: &str =
+    "probes:\n  - { name: backup-job, affects: hosting, heartbeat: 1h, grace: 10m }\n";
+
+/// The check-ins of the test above.
+fn backup_beats() -> String {
+    let first: jiff::Timestamp = "2026-10-31T23:00:00Z".parse().expect("instant");
+    (0..720)
+        .map(|hour| first + jiff::SignedDuration::from_hours(hour))
+        .filter(|at| {
+            let missing_from: jiff::Timestamp = "2026-11-15T10:00:00Z".parse().expect("instant");
+            let missing_to: jiff::Timestamp = "2026-11-15T13:00:00Z".parse().expect("instant");
+            *at < missing_from || *at > missing_to
+        })
+        .map(|at| format!("{{\"heartbeat\":\"backup-job\",\"at\":\"{at}\"}}\n"))
+        .collect()
+}
+
 #[test]
 fn request_counts_measure_request_based_objectives() {
     // 9,990 of 10,000 and 10,000 of 10,000: 19,990 of 20,000 = 99.95 %; 0.1 % of 20,000
     // allows 20 failed requests, 10 are used.
-    let requests = concat!(
-        r#"{"source":"api","from":"2026-11-10T09:00:00Z","to":"2026-11-10T09:05:00Z","good":9990,"total":10000}"#,
-        "\n",
-        r#"{"source":"api","from":"2026-11-10T09:05:00Z","to":"2026-11-10T09:10:00Z","good":10000,"total":10000}"#,
-        "\n",
-    );
     let stdout =
-        availability("2026-11", &[("requests.jsonl", requests)], &["--requests", "requests.jsonl"]);
+        availability("2026-11", &[("requests.jsonl", REQUESTS)], &["--requests", "requests.jsonl"]);
     let api = stdout.split("acme hosting api").nth(1).expect("the api objective");
     assert!(
         api.contains(
             "  availability 99.9500% against 99.9%: met\n  error budget: 20 failed requests allowed of 20000, 10 used\n"
         ),
         "{api}"
+    );
+}
+
+const REQUESTS: &str = concat!(
+    r#"{"source":"api","from":"2026-11-10T09:00:00Z","to":"2026-11-10T09:05:00Z","good":9990,"total":10000}"#,
+    "\n",
+    r#"{"source":"api","from":"2026-11-10T09:05:00Z","to":"2026-11-10T09:10:00Z","good":10000,"total":10000}"#,
+    "\n",
+);
+
+/// What `accord record` stores, `accord availability --recorded` reads back: the same
+/// figures as from the files, for the month with the data and the month before it; and
+/// recording the same files again changes nothing.
+#[test]
+fn observations_recorded_in_the_store_give_the_figures_the_files_give() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = [
+        ("documents.yaml", DOCUMENTS.to_owned()),
+        ("incidents.csv", INCIDENTS.to_owned()),
+        ("results.jsonl", web_results()),
+        ("probes.yaml", PROBES.to_owned()),
+        ("beats.jsonl", backup_beats()),
+        ("requests.jsonl", REQUESTS.to_owned()),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let inputs = [
+        "--incidents",
+        "incidents.csv",
+        "--probe-results",
+        "results.jsonl",
+        "--probes",
+        "probes.yaml",
+        "--heartbeats",
+        "beats.jsonl",
+        "--requests",
+        "requests.jsonl",
+    ];
+    let record = |expected: &[&str]| {
+        let mut args = vec!["record", "--data", "data"];
+        args.extend_from_slice(&inputs);
+        let stdout = accord_in(dir.path(), &args).ok().stdout;
+        for line in expected {
+            assert!(stdout.contains(line), "{line:?} in {stdout}");
+        }
+    };
+    record(&[
+        "probe web: 8 results recorded, 0 already recorded\n",
+        "heartbeat backup-job: 716 check-ins recorded, 0 already recorded\n",
+        "requests api: 2 intervals recorded\n",
+        "6 incidents recorded",
+    ]);
+    record(&[
+        "probe web: 0 results recorded, 8 already recorded\n",
+        "heartbeat backup-job: 0 check-ins recorded, 716 already recorded\n",
+    ]);
+    for period in ["2026-10", "2026-11"] {
+        let base = [
+            "availability",
+            "--agreements",
+            "documents.yaml",
+            "--period",
+            period,
+            "--at",
+            "2026-12-15T00:00:00Z",
+        ];
+        let mut from_files = base.to_vec();
+        from_files.extend_from_slice(&inputs);
+        let from_files = accord_in(dir.path(), &from_files).ok().stdout;
+        let mut from_store = base.to_vec();
+        from_store.extend_from_slice(&["--recorded", "--data", "data"]);
+        let from_store = accord_in(dir.path(), &from_store).ok().stdout;
+        assert_eq!(from_store, from_files, "{period}");
+    }
+}
+
+/// Maintenance announced as an incident is left out where the objective excludes
+/// maintenance, like a window of the agreement.
+#[test]
+fn an_incident_with_maintenance_impact_is_left_out_as_maintenance() {
+    let incidents = "id,start,end,affected,impact,excluded,reason,cause
+M1,2026-11-18T06:00:00+01:00,2026-11-18T08:00:00+01:00,hosting,maintenance,,,Emergency kernel patch
+";
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
+    std::fs::write(dir.path().join("incidents.csv"), incidents).expect("write");
+    let stdout = accord_in(
+        dir.path(),
+        &[
+            "availability",
+            "--agreements",
+            "documents.yaml",
+            "--incidents",
+            "incidents.csv",
+            "--period",
+            "2026-11",
+            "--at",
+            "2026-12-15T00:00:00Z",
+        ],
+    )
+    .ok()
+    .stdout;
+    let uptime = stdout.split("acme hosting uptime").nth(1).expect("the uptime objective");
+    // November's 720 h less the 18 h of Saturday windows (four, and 2 h of October's last)
+    // and this incident's 2 h: 700 h.
+    assert!(
+        uptime.contains("  availability 100.0000% against 99.9%: met; eligible 700h, left out 20h, downtime 0s\n"),
+        "{uptime}"
+    );
+    assert!(
+        uptime.contains("  incident M1 2026-11-18 06:00 CET to 2026-11-18 08:00 CET major, excluded (announced maintenance): Emergency kernel patch\n"),
+        "{uptime}"
     );
 }
