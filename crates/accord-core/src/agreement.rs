@@ -1047,11 +1047,11 @@ pub struct Terms {
 }
 
 impl Terms {
-    /// Every data source the availability and latency objectives name.
-    pub fn data_sources(&self) -> impl Iterator<Item = &DataSource> + '_ {
+    /// Every data source the availability and latency objectives name, with where.
+    pub fn data_sources(&self) -> impl Iterator<Item = &Sourced<DataSource>> + '_ {
         let availability = self.availability.values().filter_map(|o| o.source.as_ref());
         let latency = self.latency.values().filter_map(|o| o.source.as_ref());
-        availability.chain(latency).map(|source| &source.value)
+        availability.chain(latency)
     }
 }
 

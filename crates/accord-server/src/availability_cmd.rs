@@ -17,6 +17,7 @@ use accord_core::availability::{
 };
 use accord_core::calendar::TimeRange;
 use accord_format::incidents::parse_incidents;
+use accord_format::probes::{Check, ProbeSpec, parse_probes};
 use accord_store::{HeartbeatSettings, ProbeBatch, ProbeResult, ProbeSettings};
 use anyhow::{Context, bail};
 use jiff::tz::TimeZone;
@@ -54,6 +55,9 @@ pub struct AvailabilityArgs<'a> {
 pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
     let loaded = agreement_cmd::load(args.agreements)?;
     let catalog = &loaded.catalog;
+    if let Some(path) = args.probes {
+        check_probe_sources(catalog, path)?;
+    }
     let mut sources = Sources {
         incidents: match args.incidents {
             Some(path) => read_incidents(path)?,
@@ -240,12 +244,20 @@ impl Sources {
         as_of: Timestamp,
     ) -> anyhow::Result<()> {
         let store = revision_cmd::open(store).await?;
+        // Latency minutes are read only for the probes a latency objective names.
+        let timed: Vec<&DataSource> = catalog
+            .agreements
+            .values()
+            .flat_map(|agreement| agreement.terms.latency.values())
+            .filter_map(|objective| objective.source.as_ref().map(|source| &source.value))
+            .collect();
         let named =
             catalog.agreements.values().flat_map(|agreement| agreement.terms.data_sources());
-        for source in named {
+        for source in named.map(|source| &source.value) {
             match source {
                 DataSource::Probe(name) if !self.probes.contains_key(name) => {
-                    if let Some(history) = store.probe_history(name, span).await? {
+                    let with_latency = timed.contains(&source);
+                    if let Some(history) = store.probe_history(name, span, with_latency).await? {
                         self.probes.insert(name.clone(), history.timeline);
                         self.latencies.insert(name.clone(), history.latency);
                     }
@@ -328,16 +340,11 @@ fn read_heartbeats(
         }
         return Ok(BTreeMap::new());
     };
-    let text = std::fs::read_to_string(probes)
-        .with_context(|| format!("reading probes {}", probes.display()))?;
-    let specs = accord_format::probes::parse_probes(probes, &text).map_err(|errors| {
-        output::note(&errors.to_string());
-        anyhow::anyhow!("{} has {} errors", probes.display(), errors.0.len())
-    })?;
+    let specs = read_probe_specs(probes)?;
     let mut heartbeats: BTreeMap<String, Heartbeats> = specs
         .into_iter()
         .filter_map(|spec| match spec.check {
-            accord_format::probes::Check::Heartbeat { every, grace } => {
+            Check::Heartbeat { every, grace } => {
                 Some((spec.name, Heartbeats { every, grace, beats: Vec::new() }))
             }
             _ => None,
@@ -356,6 +363,51 @@ fn read_heartbeats(
         heartbeat.beats.sort();
     }
     Ok(heartbeats)
+}
+
+/// Reads a probe file; every problem is reported.
+fn read_probe_specs(path: &Path) -> anyhow::Result<Vec<ProbeSpec>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading probes {}", path.display()))?;
+    parse_probes(path, &text).map_err(|errors| {
+        output::note(&errors.to_string());
+        anyhow::anyhow!("{} has {} errors", path.display(), errors.0.len())
+    })
+}
+
+/// Every `probe:NAME` and `heartbeat:NAME` source the agreements name must be defined in the
+/// probe file, as the right kind.
+fn check_probe_sources(catalog: &Catalog, path: &Path) -> anyhow::Result<()> {
+    let specs = read_probe_specs(path)?;
+    let mut problems = Vec::new();
+    for agreement in catalog.agreements.values() {
+        for source in agreement.terms.data_sources() {
+            let (name, heartbeat) = match &source.value {
+                DataSource::Probe(name) => (name, false),
+                DataSource::Heartbeat(name) => (name, true),
+                _ => continue,
+            };
+            let found = specs.iter().find(|spec| spec.name == *name);
+            let problem = match found {
+                None => format!("{name:?} is not defined in {}", path.display()),
+                Some(spec) if matches!(spec.check, Check::Heartbeat { .. }) != heartbeat => {
+                    let (is, named) =
+                        if heartbeat { ("a probe", "heartbeat") } else { ("a heartbeat", "probe") };
+                    format!("{name:?} is {is} in {}, named here as a {named}", path.display())
+                }
+                Some(_) => continue,
+            };
+            let origin = &source.origin;
+            problems.push(format!("{}:{}: {}: {problem}", origin.file, origin.line, origin.field));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for problem in &problems {
+        output::note(problem);
+    }
+    bail!("{} objectives name probes that {} does not define", problems.len(), path.display())
 }
 
 /// Probe outcomes and latencies by probe name.

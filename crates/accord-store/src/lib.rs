@@ -34,10 +34,12 @@ use std::path::PathBuf;
 use accord_core::lifecycle::{self, LifecycleError, Request, RevisionLifecycle, Transition};
 use jiff::Timestamp;
 
+mod events;
 mod observations;
 mod postgres;
 mod sqlite;
 
+pub use events::{Appended, NewEvent, StoredEvent};
 pub use observations::{
     HeartbeatSettings, ProbeBatch, ProbeHistory, ProbeRecorded, ProbeResult, ProbeSettings,
 };
@@ -160,6 +162,15 @@ pub enum StoreError {
     Invalid {
         /// What is wrong.
         what: String,
+    },
+    /// A ticket event whose id is already in the log, or earlier in the same batch, with other
+    /// content; nothing of the batch was written.
+    #[error("event {id} differs from the one with the same id {}", events::conflicting(.position))]
+    EventConflict {
+        /// The event's id.
+        id: String,
+        /// The position of the logged event with that id; `None` when both are in the batch.
+        position: Option<u64>,
     },
     /// A stored value this version cannot read, such as an unknown lifecycle state.
     #[error("stored data is invalid: {what}")]

@@ -249,7 +249,14 @@ async fn record_probe<T: ObservationTx>(
     let minutes: Vec<(i64, &[(u16, u32)])> = latency.minutes().collect();
     if let (Some((first, _)), Some((last, _))) = (minutes.first(), minutes.last()) {
         let mut merged = LatencyHistogram::default();
-        for (minute, text) in tx.latency_minutes(row.id, *first, *last).await? {
+        // Only the minute of the newest result recorded before may already have counts.
+        let stored_until = row.cursor.last.map_or(i64::MIN, |at| at.as_second().div_euclid(60));
+        let stored = if *first <= stored_until {
+            tx.latency_minutes(row.id, *first, (*last).min(stored_until)).await?
+        } else {
+            Vec::new()
+        };
+        for (minute, text) in stored {
             merged.add(minute, &decode_counts(&text, batch.probe, minute)?);
         }
         for (minute, counts) in &minutes {
@@ -268,16 +275,19 @@ async fn probe_history<T: ObservationTx>(
     tx: &mut T,
     probe: &str,
     range: TimeRange,
+    with_latency: bool,
 ) -> Result<Option<ProbeHistory>, StoreError> {
     let Some(row) = tx.find_source(SourceKind::Probe, probe).await? else { return Ok(None) };
     let outages = tx.outages(row.id, range.start(), range.end()).await?;
     let gaps = tx.gaps(row.id, range).await?;
     let timeline = ProbeTimeline::restore(row.retries, row.every, row.cursor, &outages, gaps);
     let mut latency = LatencyHistogram::default();
-    let first = range.start().as_second().div_euclid(60);
-    let last = (range.end().as_second() - 1).div_euclid(60);
-    for (minute, text) in tx.latency_minutes(row.id, first, last).await? {
-        latency.add(minute, &decode_counts(&text, probe, minute)?);
+    if with_latency {
+        let first = range.start().as_second().div_euclid(60);
+        let last = (range.end().as_second() - 1).div_euclid(60);
+        for (minute, text) in tx.latency_minutes(row.id, first, last).await? {
+            latency.add(minute, &decode_counts(&text, probe, minute)?);
+        }
     }
     Ok(Some(ProbeHistory { timeline, latency }))
 }
@@ -433,8 +443,9 @@ impl Store {
         })
     }
 
-    /// A probe's outages and gaps that overlap `range` and its latencies in the range; `None`
-    /// when nothing of the probe was ever recorded.
+    /// A probe's outages and gaps that overlap `range`, and, `with_latency`, its latencies in
+    /// the range (one histogram per minute: a month is 43,200 rows, so ask only when a latency
+    /// objective needs them); `None` when nothing of the probe was ever recorded.
     ///
     /// # Errors
     ///
@@ -443,8 +454,9 @@ impl Store {
         &self,
         probe: &str,
         range: TimeRange,
+        with_latency: bool,
     ) -> Result<Option<ProbeHistory>, StoreError> {
-        in_transaction!(self, read, |tx| probe_history(&mut tx, probe, range).await?)
+        in_transaction!(self, read, |tx| probe_history(&mut tx, probe, range, with_latency).await?)
     }
 
     /// Records a heartbeat's check-ins: a check-in later than the period and grace after the

@@ -19,6 +19,7 @@ use crate::{
     document_name, lifecycle_state, revision_number,
 };
 
+mod events;
 mod observations;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

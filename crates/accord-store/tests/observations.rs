@@ -58,7 +58,7 @@ async fn probe_results_recorded_in_batches_give_the_outages_of_one_timeline() {
         // A repeated delivery is ignored; the rest goes on after the restart.
         assert_eq!(record(&store, "web", &all[40..]).await, (8, 12, true));
         let october = range("2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z");
-        let history = store.probe_history("web", october).await.unwrap().unwrap();
+        let history = store.probe_history("web", october, true).await.unwrap().unwrap();
         assert_eq!(history.timeline.outages(october), whole.outages(october));
         let outages: Vec<String> = history
             .timeline
@@ -80,10 +80,10 @@ async fn probe_results_recorded_in_batches_give_the_outages_of_one_timeline() {
         assert!(p50 >= SignedDuration::from_millis(40) && p50 < SignedDuration::from_millis(44));
         // An outage that started before the range is read when it overlaps it.
         let later = range("2026-10-02T00:00:00Z", "2026-10-03T00:00:00Z");
-        let history = store.probe_history("web", later).await.unwrap().unwrap();
+        let history = store.probe_history("web", later, true).await.unwrap().unwrap();
         assert_eq!(history.timeline.outages(later).len(), 1);
         assert!(history.latency.is_empty());
-        assert!(store.probe_history("nothing", october).await.unwrap().is_none());
+        assert!(store.probe_history("nothing", october, false).await.unwrap().is_none());
         store.close().await;
     })
     .await;
@@ -99,7 +99,7 @@ async fn gaps_in_probe_results_are_kept() {
         record(&store, "api", &all[..10]).await;
         record(&store, "api", &all[10..]).await;
         let day = range("2026-10-01T10:00:00Z", "2026-10-01T10:10:00Z");
-        let history = store.probe_history("api", day).await.unwrap().unwrap();
+        let history = store.probe_history("api", day, false).await.unwrap().unwrap();
         let gaps: Vec<String> = history
             .timeline
             .gaps(day)

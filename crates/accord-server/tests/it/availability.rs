@@ -241,8 +241,40 @@ fn missed_heartbeats_count_from_when_they_were_due() {
     );
 }
 
-const PROBES: &str =
-    "probes:\n  - { name: backup-job, affects: hosting, heartbeat: 1h, grace: 10m }\n";
+const PROBES: &str = "probes:
+  - { name: backup-job, affects: hosting, heartbeat: 1h, grace: 10m }
+  - { name: web, affects: hosting, http: 'http://127.0.0.1:8080/health' }
+";
+
+/// With `--probes`, every probe and heartbeat the objectives name must be defined there.
+#[test]
+fn objectives_naming_undefined_probes_are_refused_with_file_line_and_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("documents.yaml"), DOCUMENTS).expect("write");
+    let probes = "probes:\n  - { name: backup-job, affects: hosting, tcp: '127.0.0.1:22' }\n";
+    std::fs::write(dir.path().join("probes.yaml"), probes).expect("write");
+    let run = accord_in(
+        dir.path(),
+        &[
+            "availability",
+            "--agreements",
+            "documents.yaml",
+            "--probes",
+            "probes.yaml",
+            "--period",
+            "2026-10",
+        ],
+    )
+    .failed();
+    for expected in [
+        "documents.yaml:43: spec.objectives.availability[1].source: \"web\" is not defined in probes.yaml",
+        "documents.yaml:54: spec.objectives.availability[3].source: \"backup-job\" is a probe in probes.yaml, named here as a heartbeat",
+        "documents.yaml:61: spec.objectives.latency[0].source: \"web\" is not defined in probes.yaml",
+        "3 objectives name probes that probes.yaml does not define",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected:?} in {}", run.stderr);
+    }
+}
 
 /// The check-ins of the test above.
 fn backup_beats() -> String {

@@ -357,3 +357,80 @@ fn a_bad_ca_path_is_refused_with_line_and_field() {
         run.stderr
     );
 }
+
+/// `probe run --record` keeps the outage in the store across runs, and `availability
+/// --recorded` counts it for the objective that names the probe.
+#[test]
+fn recorded_probe_results_count_in_the_availability_of_the_period() {
+    let port = http_server();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = format!(
+        "probes:
+  - {{ name: health, affects: hosting, http: 'http://127.0.0.1:{port}/health', retries: 0 }}
+  - {{ name: broken, affects: hosting, http: 'http://127.0.0.1:{port}/broken', retries: 0 }}
+"
+    );
+    std::fs::write(dir.path().join("probes.yaml"), config).expect("write");
+    let documents = "apiVersion: accord/v1
+kind: Service
+metadata: { name: hosting }
+spec: {}
+---
+apiVersion: accord/v1
+kind: Customer
+metadata: { name: acme }
+spec: { timeZone: UTC }
+---
+apiVersion: accord/v1
+kind: Agreement
+metadata: { name: sla }
+spec:
+  type: sla
+  level: corporate
+  parties: { provider: Northwind }
+  term: { effectiveFrom: 2020-01-01, timeZone: UTC }
+  objectives:
+    availability:
+      - { name: health, service: hosting, target: 99.9, window: month, source: 'probe:health' }
+      - { name: broken, service: hosting, target: 99.9, window: month, source: 'probe:broken' }
+";
+    std::fs::write(dir.path().join("documents.yaml"), documents).expect("write");
+    let started = jiff::Timestamp::now();
+    for _ in 0..2 {
+        let run = accord_in(
+            dir.path(),
+            &["probe", "run", "probes.yaml", "--once", "--record", "--data", "data"],
+        );
+        assert!(!run.success, "broken is down:\n{}{}", run.stdout, run.stderr);
+    }
+    // An hour on, the outage that began at the first check is still open: about an hour down.
+    let at = started + jiff::SignedDuration::from_hours(1);
+    let period = at.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m").to_string();
+    let at = at.to_string();
+    let stdout = accord_in(
+        dir.path(),
+        &[
+            "availability",
+            "--agreements",
+            "documents.yaml",
+            "--period",
+            &period,
+            "--at",
+            &at,
+            "--recorded",
+            "--data",
+            "data",
+        ],
+    )
+    .ok()
+    .stdout;
+    let health = stdout.split("acme hosting health").nth(1).expect("health");
+    let health = health.split("\n\n").next().unwrap_or_default();
+    assert!(health.contains("availability 100.0000% against 99.9%: met"), "{health}");
+    assert!(!health.contains("no results of probe"), "{health}");
+    let broken = stdout.split("acme hosting broken").nth(1).expect("broken");
+    let broken = broken.split("\n\n").next().unwrap_or_default();
+    assert!(broken.contains(": missed;"), "{broken}");
+    let downtime = broken.split("downtime ").nth(1).expect("downtime").lines().next().unwrap();
+    assert!(downtime.starts_with("59m") || downtime.starts_with("1h"), "{broken}");
+}
