@@ -14,6 +14,9 @@
 //!   Applying unchanged content records nothing.
 //! - **Transitions** of revisions through their lifecycle (`accord_core::lifecycle`), for
 //!   kinds that have one, in recording order.
+//! - **The ticket event log**: every helpdesk event, append-only, by position.
+//! - **Availability observations**: probe outages, gaps and latency minutes, heartbeats,
+//!   request counts and incidents.
 //!
 //! Instants are kept to the microsecond: SQLite stores them as `INTEGER` microseconds since the
 //! Unix epoch, PostgreSQL as `timestamptz` (through `jiff-sqlx`). Finer instants given to the
