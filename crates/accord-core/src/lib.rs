@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod agreement;
 pub mod availability;
 pub mod calendar;

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use accord_core::access::{Role, Scope};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 /// Accord: service level agreements as code, measured and enforced.
@@ -197,6 +199,17 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArg,
     },
+    /// Runs the server: the HTTP API over the store.
+    Serve(ServeArgs),
+    /// The server's configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Users who sign in to the server: add, list, change a password, disable.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for programs: add (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Built-in probes (HTTP, TCP, DNS).
     #[command(subcommand)]
     Probe(ProbeCommand),
@@ -367,4 +380,124 @@ pub struct CalendarArg {
     /// calendar in UTC.
     #[arg(long, value_name = "FILE|24x7")]
     pub calendar: String,
+}
+
+/// `accord serve`: each setting comes from the defaults, then the configuration file, then
+/// `ACCORD_` environment variables, then these flags.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A TOML configuration file (`accord config example` prints one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, such as `127.0.0.1:8080` (port 0 picks a free one).
+    #[arg(long, value_name = "ADDRESS")]
+    pub listen: Option<String>,
+    /// The data directory: the SQLite database lives here unless `--database` is given.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// A PostgreSQL URL, instead of SQLite in the data directory.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// Log format: `text` or `json`.
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// `accord config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Prints a configuration file with every setting, its default and what it does.
+    Example,
+}
+
+/// The roles, as `--role` takes them.
+fn role_parser() -> impl clap::builder::TypedValueParser<Value = Role> {
+    PossibleValuesParser::new(Role::ALL.map(Role::as_str))
+        .map(|word| Role::parse(&word).expect("invariant: every possible value is a role"))
+}
+
+/// The scopes, as `--scope` takes them.
+fn scope_parser() -> impl clap::builder::TypedValueParser<Value = Scope> {
+    PossibleValuesParser::new(Scope::ALL.map(Scope::as_str))
+        .map(|word| Scope::parse(&word).expect("invariant: every possible value is a scope"))
+}
+
+/// `accord user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds a user; the password is read from --password-file, or else as one line of stdin
+    /// (at least 12 characters), and stored as an Argon2id hash.
+    Add {
+        /// The name to sign in with.
+        name: String,
+        /// What the user may do.
+        #[arg(long, value_parser = role_parser())]
+        role: Role,
+        /// The customer a `customer` user sees; required for that role, refused for others.
+        #[arg(long)]
+        customer: Option<String>,
+        /// A file whose one line is the password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Lists every user, disabled ones too.
+    List {
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Sets a user's password, read as for `add`.
+    Passwd {
+        /// The user's name.
+        name: String,
+        /// A file whose one line is the password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Disables a user: no more signing in, and their sessions end.
+    Disable {
+        /// The user's name.
+        name: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+}
+
+/// `accord token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Makes an API token and prints it on stdout, once: only its hash is stored.
+    Add {
+        /// A label saying what the token is for.
+        name: String,
+        /// The role the token acts as.
+        #[arg(long, value_parser = role_parser())]
+        role: Role,
+        /// What the token may be used for (repeat the flag; default: every scope of the role).
+        #[arg(long = "scope", value_name = "SCOPE", value_parser = scope_parser())]
+        scopes: Vec<Scope>,
+        /// The customer a `customer` token sees; required for that role, refused for others.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Who creates it (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Lists every token, revoked ones too; never their secrets.
+    List {
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Revokes a token: it no longer authenticates.
+    Revoke {
+        /// The token's id, as `accord token list` shows it.
+        id: u64,
+        #[command(flatten)]
+        store: StoreArg,
+    },
 }

@@ -4,6 +4,7 @@
 //! **Architecture Invariant:** this is the only crate that knows the command line, HTTP and
 //! HTML. It reads the clock and the environment and passes values down to the core.
 
+pub mod account_cmd;
 pub mod agreement_cmd;
 pub mod availability_cmd;
 pub mod calendar_cmd;
@@ -12,6 +13,7 @@ pub mod clock_cmd;
 pub mod output;
 pub mod probe_cmd;
 pub mod revision_cmd;
+pub mod server;
 
 use std::process::ExitCode;
 
@@ -93,6 +95,31 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
                 },
             )
         }
+        cli::Command::Serve(args) => server::serve(&args),
+        cli::Command::Config(cli::ConfigCommand::Example) => {
+            output::text(server::config::EXAMPLE.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
+        cli::Command::User(command) => match command {
+            cli::UserCommand::Add { name, role, customer, password_file, store } => {
+                account_cmd::user_add(&store, &name, role, customer, password_file.as_deref())
+            }
+            cli::UserCommand::List { store } => account_cmd::user_list(&store),
+            cli::UserCommand::Passwd { name, password_file, store } => {
+                account_cmd::user_passwd(&store, &name, password_file.as_deref())
+            }
+            cli::UserCommand::Disable { name, store } => account_cmd::user_disable(&store, &name),
+        },
+        cli::Command::Token(command) => match command {
+            cli::TokenCommand::Add { name, role, scopes, customer, by, store } => {
+                account_cmd::token_add(
+                    &store,
+                    account_cmd::TokenAddArgs { name: &name, role, scopes: &scopes, customer, by },
+                )
+            }
+            cli::TokenCommand::List { store } => account_cmd::token_list(&store),
+            cli::TokenCommand::Revoke { id, store } => account_cmd::token_revoke(&store, id),
+        },
         cli::Command::Probe(cli::ProbeCommand::Run {
             config,
             once,

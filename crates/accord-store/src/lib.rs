@@ -37,11 +37,15 @@ use std::path::PathBuf;
 use accord_core::lifecycle::{self, LifecycleError, Request, RevisionLifecycle, Transition};
 use jiff::Timestamp;
 
+mod accounts;
 mod events;
 mod observations;
 mod postgres;
 mod sqlite;
 
+pub use accounts::{
+    LOGIN_FAILURES_KEPT, NewSession, NewToken, NewUser, SessionRecord, TokenRecord, UserRecord,
+};
 pub use events::{Appended, NewEvent, StoredEvent};
 pub use observations::{
     HeartbeatSettings, ProbeBatch, ProbeHistory, ProbeRecorded, ProbeResult, ProbeSettings,
@@ -145,6 +149,12 @@ pub enum StoreError {
     #[error("no {what}")]
     NotFound {
         /// What was asked for, such as `revision 7 of Agreement acme-sla (latest is 3)`.
+        what: String,
+    },
+    /// Something that exists already, such as a user with the same name; nothing was written.
+    #[error("{what} already exists")]
+    Duplicate {
+        /// What exists already, such as `user ann`.
         what: String,
     },
     /// A lifecycle request refused by `accord_core::lifecycle::plan`; nothing was recorded.

@@ -19,6 +19,7 @@ use crate::{
     document_name, lifecycle_state, revision_number,
 };
 
+mod accounts;
 mod events;
 mod observations;
 

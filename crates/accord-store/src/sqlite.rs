@@ -25,6 +25,7 @@ use crate::{
 /// [`StoreError::Conflict`].
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+mod accounts;
 mod events;
 mod observations;
 

@@ -2,9 +2,8 @@
 //! stored revisions (`apply`, `history`, `diff`, `lifecycle`) on SQLite and PostgreSQL.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::{Run, accord, shared_data, workspace};
+use crate::{Backend, Run, accord, backends, shared_data, workspace};
 
 const AT: &str = "2026-11-21";
 
@@ -220,52 +219,6 @@ fn every_openslo_example_imports_into_documents_that_check() {
         }
         assert_eq!(n_imported, 4, "{}", dir.display());
     }
-}
-
-/// Where a store test keeps its revisions.
-enum Backend {
-    Sqlite(tempfile::TempDir),
-    Postgres { url: String, admin_url: String, database: String },
-}
-
-impl Backend {
-    fn flags(&self) -> Vec<String> {
-        match self {
-            Backend::Sqlite(dir) => vec!["--data".into(), dir.path().display().to_string()],
-            Backend::Postgres { url, .. } => vec!["--database".into(), url.clone()],
-        }
-    }
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        if let Backend::Postgres { admin_url, database, .. } = self {
-            let _ = Command::new("psql")
-                .args([admin_url.as_str(), "-qc", &format!("DROP DATABASE IF EXISTS {database}")])
-                .output();
-        }
-    }
-}
-
-/// SQLite always; PostgreSQL too when `ACCORD_TEST_POSTGRES_URL` is set, in a fresh database.
-#[expect(clippy::print_stderr, reason = "a skipped backend is said on the test's stderr")]
-fn backends(test: &str) -> Vec<Backend> {
-    let mut backends = vec![Backend::Sqlite(tempfile::tempdir().unwrap())];
-    match std::env::var("ACCORD_TEST_POSTGRES_URL") {
-        Ok(admin_url) => {
-            let database = format!("accord_it_{test}_{}", std::process::id());
-            let created = Command::new("psql")
-                .args([admin_url.as_str(), "-qc", &format!("CREATE DATABASE {database}")])
-                .output()
-                .expect("psql runs");
-            assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-            let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
-            let url = format!("{base}/{database}");
-            backends.push(Backend::Postgres { url, admin_url, database });
-        }
-        Err(_) => eprintln!("skipping PostgreSQL: ACCORD_TEST_POSTGRES_URL is not set"),
-    }
-    backends
 }
 
 fn accord_with(backend: &Backend, args: &[&str]) -> Run {

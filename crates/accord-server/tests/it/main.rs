@@ -1,12 +1,14 @@
 //! The integration tests: one binary, one module per feature, each running the real `accord`
 //! executable the way a user does.
 
+mod accounts;
 mod agreements;
 mod availability;
 mod calendar;
 mod clocks;
 mod conformance;
 mod probes;
+mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -61,4 +63,50 @@ impl Run {
         assert!(!self.success, "accord succeeded but should not have:\n{}", self.stdout);
         self
     }
+}
+
+/// Where a test keeps its store.
+pub(crate) enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres { url: String, admin_url: String, database: String },
+}
+
+impl Backend {
+    pub(crate) fn flags(&self) -> Vec<String> {
+        match self {
+            Backend::Sqlite(dir) => vec!["--data".into(), dir.path().display().to_string()],
+            Backend::Postgres { url, .. } => vec!["--database".into(), url.clone()],
+        }
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Backend::Postgres { admin_url, database, .. } = self {
+            let _ = Command::new("psql")
+                .args([admin_url.as_str(), "-qc", &format!("DROP DATABASE IF EXISTS {database}")])
+                .output();
+        }
+    }
+}
+
+/// SQLite always; PostgreSQL too when `ACCORD_TEST_POSTGRES_URL` is set, in a fresh database.
+#[expect(clippy::print_stderr, reason = "a skipped backend is said on the test's stderr")]
+pub(crate) fn backends(test: &str) -> Vec<Backend> {
+    let mut backends = vec![Backend::Sqlite(tempfile::tempdir().unwrap())];
+    match std::env::var("ACCORD_TEST_POSTGRES_URL") {
+        Ok(admin_url) => {
+            let database = format!("accord_it_{test}_{}", std::process::id());
+            let created = Command::new("psql")
+                .args([admin_url.as_str(), "-qc", &format!("CREATE DATABASE {database}")])
+                .output()
+                .expect("psql runs");
+            assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+            let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+            let url = format!("{base}/{database}");
+            backends.push(Backend::Postgres { url, admin_url, database });
+        }
+        Err(_) => eprintln!("skipping PostgreSQL: ACCORD_TEST_POSTGRES_URL is not set"),
+    }
+    backends
 }

@@ -1,0 +1,133 @@
+//! `/metrics` in the Prometheus text format: requests by route, method and status with their
+//! latencies, and the events taken into the log.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use accord_core::access::Scope;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::auth::Auth;
+use super::error::ApiError;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+#[derive(Debug, Default)]
+struct Series {
+    count: u64,
+    seconds: f64,
+    // Invariant: cumulative per bound of `BUCKETS`.
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// The server's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Events appended to the log as new.
+    pub events_new: AtomicU64,
+    /// Events received again and not counted twice.
+    pub events_duplicate: AtomicU64,
+}
+
+impl Metrics {
+    fn observe(&self, route: String, method: String, status: u16, seconds: f64) {
+        let mut requests = self.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let series = requests.entry((route, method, status)).or_default();
+        series.count += 1;
+        series.seconds += seconds;
+        for (bound, bucket) in BUCKETS.iter().zip(series.buckets.iter_mut()) {
+            if seconds <= *bound {
+                *bucket += 1;
+            }
+        }
+    }
+
+    fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP accord_http_requests_total HTTP requests answered.\n");
+        out.push_str("# TYPE accord_http_requests_total counter\n");
+        let requests = self.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for ((route, method, status), series) in requests.iter() {
+            let _ = writeln!(
+                out,
+                "accord_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {}",
+                series.count
+            );
+        }
+        out.push_str("# HELP accord_http_request_duration_seconds Time to answer a request.\n");
+        out.push_str("# TYPE accord_http_request_duration_seconds histogram\n");
+        for ((route, method, status), series) in requests.iter() {
+            let labels = format!("route=\"{route}\",method=\"{method}\",status=\"{status}\"");
+            for (bound, bucket) in BUCKETS.iter().zip(series.buckets.iter()) {
+                let _ = writeln!(
+                    out,
+                    "accord_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {bucket}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "accord_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                series.count
+            );
+            let _ = writeln!(
+                out,
+                "accord_http_request_duration_seconds_sum{{{labels}}} {}",
+                series.seconds
+            );
+            let _ = writeln!(
+                out,
+                "accord_http_request_duration_seconds_count{{{labels}}} {}",
+                series.count
+            );
+        }
+        out.push_str("# HELP accord_events_ingested_total Ticket events taken into the log.\n");
+        out.push_str("# TYPE accord_events_ingested_total counter\n");
+        let _ = writeln!(
+            out,
+            "accord_events_ingested_total{{outcome=\"new\"}} {}",
+            self.events_new.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "accord_events_ingested_total{{outcome=\"duplicate\"}} {}",
+            self.events_duplicate.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+/// Counts and times every request under its route's pattern (never the raw path, which may
+/// hold tokens or ids).
+pub(super) async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.observe(
+        route,
+        method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// `GET /metrics` (provider staff, scope `read`).
+pub(super) async fn metrics(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Response, ApiError> {
+    auth.require_staff(Scope::Read)?;
+    Ok(([("content-type", "text/plain; version=0.0.4")], state.metrics.render()).into_response())
+}
