@@ -4,7 +4,10 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use accord_core::agreement::{self, Catalog, EffectiveTerms, Metric, Origin, Query, Severity};
+use accord_core::agreement::{
+    self, Catalog, Described, EffectiveTerms, EffectiveTicketObjective, Metric, ObjectiveRef,
+    Origin, Query, Severity, Sourced,
+};
 use accord_format::catalog::{self, Loaded};
 use anyhow::{Context, bail};
 use jiff::civil::Date;
@@ -96,11 +99,72 @@ pub fn explain(catalog: &Catalog, args: &ExplainArgs<'_>, source: &str) -> anyho
     Ok(())
 }
 
-fn origin_text(origin: &Origin) -> String {
+/// `file:line field`, or `built-in default (what)`.
+pub(crate) fn origin_text(origin: &Origin) -> String {
     if origin.is_default() {
         format!("{} ({})", origin.file, origin.field)
     } else {
         format!("{}:{} {}", origin.file, origin.line, origin.field)
+    }
+}
+
+/// The effective terms as `explain` presents them: the ticket objectives asked for, each with
+/// every inherited value filled in, then the other terms as labelled values. The command line
+/// renders it as text ([`render_explanation`]) and the API as JSON.
+#[derive(Debug)]
+pub(crate) struct Explanation<'a> {
+    /// What was resolved.
+    pub(crate) effective: &'a EffectiveTerms,
+    /// The priority the ticket objectives are limited to, if any.
+    pub(crate) priority: Option<&'a str>,
+    /// The ticket objectives shown, in document order.
+    pub(crate) tickets: Vec<ExplainedObjective<'a>>,
+    /// The terms other than ticket objectives and their level-wide defaults.
+    pub(crate) others: Vec<Described>,
+}
+
+/// One ticket objective of an [`Explanation`].
+#[derive(Debug)]
+pub(crate) struct ExplainedObjective<'a> {
+    /// The metric.
+    pub(crate) metric: Metric,
+    /// The priority or request type.
+    pub(crate) key: &'a str,
+    /// Its values, inherited ones filled in.
+    pub(crate) objective: EffectiveTicketObjective,
+    /// The OLA and UC objectives that underpin it.
+    pub(crate) underpinned_by: Option<&'a Sourced<Vec<ObjectiveRef>>>,
+}
+
+impl<'a> Explanation<'a> {
+    /// Explains `effective`; with `priority`, only that priority's ticket objectives (and no
+    /// request types).
+    pub(crate) fn new(effective: &'a EffectiveTerms, priority: Option<&'a str>) -> Explanation<'a> {
+        let mut tickets = Vec::new();
+        for ((metric, key), raw) in &effective.terms.tickets {
+            if let Some(priority) = priority
+                && (*metric == Metric::Request || key != priority)
+            {
+                continue;
+            }
+            let objective = effective.ticket(*metric, key).expect("the key comes from the map");
+            tickets.push(ExplainedObjective {
+                metric: *metric,
+                key,
+                objective,
+                underpinned_by: raw.underpinned_by.as_ref(),
+            });
+        }
+        let others = agreement::describe_terms(&effective.terms)
+            .into_iter()
+            .filter(|d| {
+                !matches!(d.label.as_str(), "calendar" | "hours" | "pause on" | "reopen")
+                    && !effective.terms.tickets.keys().any(|(metric, key)| {
+                        d.label.starts_with(&agreement::ticket_label(*metric, key))
+                    })
+            })
+            .collect();
+        Explanation { effective, priority, tickets, others }
     }
 }
 
@@ -111,6 +175,7 @@ pub fn render_explanation(
     priority: Option<&str>,
     source: &str,
 ) -> String {
+    let explanation = Explanation::new(effective, priority);
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
@@ -146,15 +211,7 @@ pub fn render_explanation(
     };
     line(String::new());
     line("Ticket objectives:".into());
-    let mut n_shown = 0;
-    for (metric, key) in effective.terms.tickets.keys() {
-        if let Some(priority) = priority
-            && (*metric == Metric::Request || key != priority)
-        {
-            continue;
-        }
-        let objective = effective.ticket(*metric, key).expect("the key comes from the map");
-        n_shown += 1;
+    for ExplainedObjective { metric, key, objective, underpinned_by } in &explanation.tickets {
         let target =
             objective.target.as_ref().map_or("no target".to_owned(), |t| t.value.to_string());
         line(format!(
@@ -173,36 +230,21 @@ pub fn render_explanation(
             if pauses.value.is_empty() { "none".to_owned() } else { pauses.value.join(", ") };
         line(row("pause on", pause_text, &pauses.origin));
         line(row("reopen", objective.reopen.value.as_str().into(), &objective.reopen.origin));
-        let raw = &effective.terms.tickets[&(*metric, key.clone())];
-        if let Some(refs) = &raw.underpinned_by {
-            let text: Vec<String> = refs
-                .value
-                .iter()
-                .map(|r| format!("{} {}", r.agreement.value, r.objective.value))
-                .collect();
-            line(row("underpinned by", text.join(", "), &refs.origin));
+        if let Some(refs) = underpinned_by {
+            line(row("underpinned by", underpinning_text(&refs.value), &refs.origin));
         }
     }
-    if n_shown == 0 {
+    if explanation.tickets.is_empty() {
         line(format!(
             "  none{}",
             priority.map(|p| format!(" for priority {p}")).unwrap_or_default()
         ));
     }
 
-    let others: Vec<_> = agreement::describe_terms(&effective.terms)
-        .into_iter()
-        .filter(|d| {
-            !matches!(d.label.as_str(), "calendar" | "hours" | "pause on" | "reopen")
-                && !effective.terms.tickets.keys().any(|(metric, key)| {
-                    d.label.starts_with(&agreement::ticket_label(*metric, key))
-                })
-        })
-        .collect();
-    if !others.is_empty() {
+    if !explanation.others.is_empty() {
         line(String::new());
         line("Other terms:".into());
-        for described in others {
+        for described in &explanation.others {
             line(format!(
                 "  {:<40} {:<32} {}",
                 described.label,
@@ -212,6 +254,13 @@ pub fn render_explanation(
         }
     }
     out
+}
+
+/// `hostico-uc resolution.P1, service-desk-ola resolution.P1`.
+fn underpinning_text(refs: &[ObjectiveRef]) -> String {
+    let text: Vec<String> =
+        refs.iter().map(|r| format!("{} {}", r.agreement.value, r.objective.value)).collect();
+    text.join(", ")
 }
 
 /// `accord import openslo FILE`: prints the Accord documents (or writes them to `output`).

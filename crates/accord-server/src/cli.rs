@@ -201,6 +201,9 @@ pub enum Command {
     },
     /// Runs the server: the HTTP API over the store.
     Serve(ServeArgs),
+    /// Runs the server on a fresh SQLite directory seeded with a demo provider: agreements,
+    /// users, 90 days of tickets and probe results, and a simulated helpdesk while it runs.
+    Demo(DemoArgs),
     /// The server's configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -500,4 +503,16 @@ pub enum TokenCommand {
         #[command(flatten)]
         store: StoreArg,
     },
+}
+
+/// `accord demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The directory to seed (must be empty or absent; default: a new one in the temporary
+    /// directory).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
+    pub listen: String,
 }

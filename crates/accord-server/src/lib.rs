@@ -10,6 +10,7 @@ pub mod availability_cmd;
 pub mod calendar_cmd;
 pub mod cli;
 pub mod clock_cmd;
+pub mod demo;
 pub mod output;
 pub mod probe_cmd;
 pub mod revision_cmd;
@@ -96,6 +97,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             )
         }
         cli::Command::Serve(args) => server::serve(&args),
+        cli::Command::Demo(args) => demo::demo(&args),
         cli::Command::Config(cli::ConfigCommand::Example) => {
             output::text(server::config::EXAMPLE.trim_end());
             Ok(ExitCode::SUCCESS)

@@ -1,16 +1,24 @@
 //! `accord apply`, `history`, `diff`, `lifecycle`, and `explain` over stored revisions: the
 //! commands that read or write the store (SQLite by default, PostgreSQL with `--database`).
+//!
+//! The work behind each command (`prepare`, `History`, `compare`, `transition`,
+//! `active_catalog`) is shared with the HTTP API (`server::agreements`), so both answer alike;
+//! the functions here that take a `StoreArg` only add the command line's output.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use accord_core::agreement::{self, Agreement, Catalog, Kind};
+use accord_core::agreement::{self, Agreement, Catalog, Finding, Kind, Severity};
 use accord_core::clock::{CatalogTerms, PinnedTerms, TermsSource, Who};
-use accord_core::lifecycle::{self, Action, LifecycleState, RevisionLifecycle, Transition};
+use accord_core::lifecycle::{self, Action, LifecycleState, Transition};
+use accord_format::FormatErrors;
 use accord_format::catalog::{self as format_catalog, Input, SourceDocument};
-use accord_store::{Applied, Change, Location, NewRevision, Revision, Store};
+use accord_store::{
+    Applied, Change, Location, NewRevision, Revision, RevisionSummary, Store, StoreError,
+};
 use anyhow::{Context, bail};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -69,6 +77,75 @@ fn midnight(date: Date, zone: &TimeZone) -> Option<Timestamp> {
     date.to_zoned(zone.clone()).ok().map(|zoned| zoned.timestamp())
 }
 
+/// Why stored revisions cannot be read back.
+#[derive(Debug)]
+pub(crate) enum StoredError {
+    /// The store failed, or has no such document or revision.
+    Store(StoreError),
+    /// The store failed listing the latest revisions.
+    ReadingLatest(StoreError),
+    /// A stored revision no longer loads with this version's document format.
+    Unreadable(FormatErrors),
+    /// Revisions of an agreement that do not load as that agreement.
+    NotAgreements {
+        /// The agreement.
+        name: String,
+        /// One revision.
+        from: u32,
+        /// The other.
+        to: u32,
+    },
+}
+
+impl fmt::Display for StoredError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoredError::Store(error) => write!(f, "{error}"),
+            StoredError::ReadingLatest(_) => f.write_str("reading the latest revisions"),
+            StoredError::Unreadable(errors) => {
+                write!(f, "a stored revision no longer loads:\n{errors}")
+            }
+            StoredError::NotAgreements { name, from, to } => {
+                write!(f, "{name} revisions {from} and {to} are not both agreements")
+            }
+        }
+    }
+}
+
+impl std::error::Error for StoredError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            // Transparent: the store's error is this error, so its causes are this one's.
+            StoredError::Store(error) => error.source(),
+            StoredError::ReadingLatest(error) => Some(error),
+            StoredError::Unreadable(_) | StoredError::NotAgreements { .. } => None,
+        }
+    }
+}
+
+impl From<StoreError> for StoredError {
+    fn from(error: StoreError) -> StoredError {
+        StoredError::Store(error)
+    }
+}
+
+/// Checks `catalog` on `today` and turns its `documents` into revisions to apply, with the
+/// warnings found; or, when anything is an error, every finding (errors and warnings).
+///
+/// `documents` are those to apply; `catalog` holds them and whatever they are checked with.
+pub(crate) fn prepare(
+    catalog: &Catalog,
+    documents: &[SourceDocument],
+    today: Date,
+) -> Result<(Vec<NewRevision>, Vec<Finding>), Vec<Finding>> {
+    let findings = agreement::check(catalog, today);
+    if findings.iter().any(|finding| finding.severity == Severity::Error) {
+        return Err(findings);
+    }
+    let revisions = documents.iter().map(|document| new_revision(catalog, document)).collect();
+    Ok((revisions, findings))
+}
+
 /// `accord apply PATH`.
 pub fn apply(
     path: &Path,
@@ -77,17 +154,20 @@ pub fn apply(
     message: &str,
 ) -> anyhow::Result<ExitCode> {
     let loaded = agreement_cmd::load(path)?;
-    let findings = agreement::check(&loaded.catalog, agreement_cmd::today());
-    let n_errors = findings.iter().filter(|f| f.severity == agreement::Severity::Error).count();
-    if n_errors > 0 {
-        for finding in &findings {
-            output::note(&finding.to_string());
+    let revisions = match prepare(&loaded.catalog, &loaded.documents, agreement_cmd::today()) {
+        Ok((revisions, _warnings)) => revisions,
+        Err(findings) => {
+            let n_errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+            for finding in &findings {
+                output::note(&finding.to_string());
+            }
+            bail!(
+                "{} has {n_errors} errors: nothing was applied (run accord check)",
+                path.display()
+            );
         }
-        bail!("{} has {n_errors} errors: nothing was applied (run accord check)", path.display());
-    }
+    };
     let author = user(author);
-    let revisions: Vec<NewRevision> =
-        loaded.documents.iter().map(|document| new_revision(&loaded.catalog, document)).collect();
     let now = Timestamp::now();
     let applied = block_on(async {
         let store = open(store).await?;
@@ -147,9 +227,10 @@ fn report_applied(applied: &[Applied]) {
     ));
 }
 
-/// Rebuilds a catalog from stored revisions.
-fn catalog_from(revisions: &[Revision]) -> anyhow::Result<Catalog> {
-    let inputs: Vec<Input> = revisions
+/// Stored revisions as the loader takes them, each named `PATH@REVISION` in messages and
+/// origins, with the files they included.
+pub(crate) fn revision_inputs(revisions: &[Revision]) -> Vec<Input> {
+    revisions
         .iter()
         .map(|revision| {
             let canonical: serde_json::Value =
@@ -174,10 +255,46 @@ fn catalog_from(revisions: &[Revision]) -> anyhow::Result<Catalog> {
                 files: Some(files),
             }
         })
-        .collect();
-    format_catalog::load(&inputs)
+        .collect()
+}
+
+/// Rebuilds a catalog from stored revisions.
+pub(crate) fn catalog_from(revisions: &[Revision]) -> Result<Catalog, StoredError> {
+    format_catalog::load(&revision_inputs(revisions))
         .map(|loaded| loaded.catalog)
-        .map_err(|errors| anyhow::anyhow!("a stored revision no longer loads:\n{errors}"))
+        .map_err(StoredError::Unreadable)
+}
+
+/// The catalog in force on `on`: the latest revision of every document without a lifecycle,
+/// and of each agreement the revision active then. Today is judged at `now`, another date at
+/// its start in the agreement's zone. Agreements with no active revision are left out.
+pub(crate) async fn active_catalog(
+    store: &Store,
+    on: Date,
+    today: Date,
+    now: Timestamp,
+) -> Result<Catalog, StoredError> {
+    let latest = store.latest(None).await.map_err(StoredError::ReadingLatest)?;
+    let (agreements, others): (Vec<Revision>, Vec<Revision>) =
+        latest.into_iter().partition(|revision| revision.kind == "Agreement");
+    let mut catalog = catalog_from(&others)?;
+    let mut chosen = Vec::new();
+    for latest in agreements {
+        let name = latest.name.clone();
+        let history = History::read(store, "Agreement", &name).await?;
+        // The instant to judge by: now for today, else the date's start in the zone.
+        let probe = catalog_from(std::slice::from_ref(&latest))?;
+        let zone = probe
+            .agreements
+            .get(&name)
+            .map_or(TimeZone::UTC, |agreement| agreement_zone(&catalog, agreement));
+        let at = if on == today { now } else { midnight(on, &zone).unwrap_or(now) };
+        if let Some(active) = history.active_at(at) {
+            chosen.push(store.revision("Agreement", &name, active.number).await?);
+        }
+    }
+    catalog.agreements = catalog_from(&chosen)?.agreements;
+    Ok(catalog)
 }
 
 /// `accord explain` over the store: the latest revision of every catalog document, and of each
@@ -188,38 +305,7 @@ pub fn explain(store: &StoreArg, args: &ExplainArgs<'_>) -> anyhow::Result<()> {
     let today = agreement_cmd::today();
     let catalog = block_on(async {
         let store = open(store).await?;
-        let latest = store.latest(None).await.context("reading the latest revisions")?;
-        let (agreements, others): (Vec<Revision>, Vec<Revision>) =
-            latest.into_iter().partition(|revision| revision.kind == "Agreement");
-        let mut catalog = catalog_from(&others)?;
-        let mut chosen = Vec::new();
-        for latest in agreements {
-            let name = latest.name.clone();
-            let summaries = store.revisions("Agreement", &name).await?;
-            let transitions = store.transitions("Agreement", &name).await?;
-            // The instant to judge by: now for today, else the date's start in the zone.
-            let probe = catalog_from(std::slice::from_ref(&latest))?;
-            let zone = probe
-                .agreements
-                .get(&name)
-                .map_or(TimeZone::UTC, |agreement| agreement_zone(&catalog, agreement));
-            let at = if args.on == today { now } else { midnight(args.on, &zone).unwrap_or(now) };
-            let active = summaries.iter().rev().find(|summary| {
-                let term = RevisionLifecycle {
-                    revision: summary.number,
-                    effective_from: summary.effective_from,
-                    effective_until: summary.effective_until,
-                };
-                lifecycle::state_at(summary.number, &transitions, &term, at)
-                    == Some(LifecycleState::Active)
-            });
-            if let Some(active) = active {
-                chosen.push(store.revision("Agreement", &name, active.number).await?);
-            }
-        }
-        let stored_agreements = catalog_from(&chosen)?;
-        catalog.agreements = stored_agreements.agreements;
-        anyhow::Ok(catalog)
+        anyhow::Ok(active_catalog(&store, args.on, today, now).await?)
     })??;
     if catalog.agreements.is_empty() {
         bail!(
@@ -230,6 +316,41 @@ pub fn explain(store: &StoreArg, args: &ExplainArgs<'_>) -> anyhow::Result<()> {
     agreement_cmd::explain(&catalog, args, &format!("active revisions in {location}"))
 }
 
+/// A document's revisions, oldest first, and the lifecycle transitions of all of them.
+#[derive(Debug)]
+pub(crate) struct History {
+    /// Every revision, oldest first.
+    pub(crate) revisions: Vec<RevisionSummary>,
+    /// Every transition, in recording order; empty for kinds without a lifecycle.
+    pub(crate) transitions: Vec<Transition>,
+}
+
+impl History {
+    /// Reads a document's history.
+    pub(crate) async fn read(store: &Store, kind: &str, name: &str) -> Result<History, StoreError> {
+        let revisions = store.revisions(kind, name).await?;
+        let transitions = store.transitions(kind, name).await?;
+        Ok(History { revisions, transitions })
+    }
+
+    /// The state of a revision at `at`; `None` for kinds without a lifecycle.
+    pub(crate) fn state_at(
+        &self,
+        summary: &RevisionSummary,
+        at: Timestamp,
+    ) -> Option<LifecycleState> {
+        lifecycle::state_at(summary.number, &self.transitions, &summary.lifecycle(), at)
+    }
+
+    /// The revision active at `at` (at most one is, by the lifecycle's invariant).
+    pub(crate) fn active_at(&self, at: Timestamp) -> Option<&RevisionSummary> {
+        self.revisions
+            .iter()
+            .rev()
+            .find(|summary| self.state_at(summary, at) == Some(LifecycleState::Active))
+    }
+}
+
 /// `accord history NAME`.
 pub fn history(store: &StoreArg, kind: &str, name: &str) -> anyhow::Result<ExitCode> {
     let Some(kind) = Kind::parse(kind) else {
@@ -237,21 +358,15 @@ pub fn history(store: &StoreArg, kind: &str, name: &str) -> anyhow::Result<ExitC
             "unknown kind {kind:?}: expected Service, Customer, Calendar, MaintenanceWindow or Agreement"
         );
     };
-    let (summaries, transitions) = block_on(async {
+    let history = block_on(async {
         let store = open(store).await?;
-        let summaries = store.revisions(kind.as_str(), name).await?;
-        let transitions = store.transitions(kind.as_str(), name).await?;
-        anyhow::Ok((summaries, transitions))
+        anyhow::Ok(History::read(&store, kind.as_str(), name).await?)
     })??;
     let now = Timestamp::now();
-    let mut lines = vec![format!("{kind} {name}: {} revisions", summaries.len())];
-    for summary in &summaries {
-        let term = RevisionLifecycle {
-            revision: summary.number,
-            effective_from: summary.effective_from,
-            effective_until: summary.effective_until,
-        };
-        let state = lifecycle::state_at(summary.number, &transitions, &term, now)
+    let mut lines = vec![format!("{kind} {name}: {} revisions", history.revisions.len())];
+    for summary in &history.revisions {
+        let state = history
+            .state_at(summary, now)
             .map(|state| format!(" [{}]", state.as_str()))
             .unwrap_or_default();
         lines.push(format!(
@@ -268,7 +383,7 @@ pub fn history(store: &StoreArg, kind: &str, name: &str) -> anyhow::Result<ExitC
                 format!("  \"{}\"", summary.message)
             },
         ));
-        for transition in transitions.iter().filter(|t| t.revision == summary.number) {
+        for transition in history.transitions.iter().filter(|t| t.revision == summary.number) {
             lines.push(format!("    {}", describe_transition(transition)));
         }
     }
@@ -292,22 +407,43 @@ fn describe_transition(transition: &Transition) -> String {
     )
 }
 
-/// `accord diff NAME FROM TO`.
-pub fn diff(store: &StoreArg, name: &str, from: u32, to: u32) -> anyhow::Result<ExitCode> {
-    let (old, new) = block_on(async {
-        let store = open(store).await?;
-        let old = store.revision("Agreement", name, from).await?;
-        let new = store.revision("Agreement", name, to).await?;
-        anyhow::Ok((old, new))
-    })??;
+/// Two revisions of an agreement and what changed from the first to the second.
+#[derive(Debug)]
+pub(crate) struct Comparison {
+    /// The older revision.
+    pub(crate) old: Revision,
+    /// The newer revision.
+    pub(crate) new: Revision,
+    /// The terms that differ, in the order of the description.
+    pub(crate) changes: Vec<agreement::Change>,
+}
+
+/// Compares revisions `from` and `to` of agreement `name`, term by term.
+pub(crate) async fn compare(
+    store: &Store,
+    name: &str,
+    from: u32,
+    to: u32,
+) -> Result<Comparison, StoredError> {
+    let old = store.revision("Agreement", name, from).await?;
+    let new = store.revision("Agreement", name, to).await?;
     let old_catalog = catalog_from(std::slice::from_ref(&old))?;
     let new_catalog = catalog_from(std::slice::from_ref(&new))?;
     let (Some(old_agreement), Some(new_agreement)) =
         (old_catalog.agreements.get(name), new_catalog.agreements.get(name))
     else {
-        bail!("{name} revisions {from} and {to} are not both agreements");
+        return Err(StoredError::NotAgreements { name: name.to_owned(), from, to });
     };
     let changes = agreement::diff(old_agreement, new_agreement);
+    Ok(Comparison { old, new, changes })
+}
+
+/// `accord diff NAME FROM TO`.
+pub fn diff(store: &StoreArg, name: &str, from: u32, to: u32) -> anyhow::Result<ExitCode> {
+    let Comparison { old, new, changes } = block_on(async {
+        let store = open(store).await?;
+        anyhow::Ok(compare(&store, name, from, to).await?)
+    })??;
     let mut lines = vec![format!(
         "Agreement {name}: revision {from} ({}) to revision {to} ({})",
         old.summary.created_at.strftime("%Y-%m-%d"),
@@ -319,6 +455,34 @@ pub fn diff(store: &StoreArg, name: &str, from: u32, to: u32) -> anyhow::Result<
     lines.extend(changes.iter().map(|change| format!("  {change}")));
     output::lines(lines);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Moves `revision` of agreement `name` (by default its latest) by `action`, as `actor`, and
+/// returns the transitions recorded.
+///
+/// # Errors
+///
+/// [`StoreError::NotFound`] for an unknown agreement, [`StoreError::Lifecycle`] for a refused
+/// request (nothing is recorded), or the store's failure.
+pub(crate) async fn transition(
+    store: &Store,
+    name: &str,
+    action: Action,
+    revision: Option<u32>,
+    actor: &str,
+    note: &str,
+    now: Timestamp,
+) -> Result<Vec<Transition>, StoreError> {
+    let revision =
+        match revision {
+            Some(revision) => revision,
+            None => store.revisions("Agreement", name).await?.last().map(|s| s.number).ok_or_else(
+                || StoreError::NotFound { what: format!("revisions of Agreement {name}") },
+            )?,
+        };
+    let request =
+        lifecycle::Request { revision, action, actor: actor.to_owned(), note: note.to_owned() };
+    store.transition("Agreement", name, &request, now).await
 }
 
 /// `accord lifecycle NAME ACTION`.
@@ -334,18 +498,8 @@ pub fn lifecycle(
     let actor = user(by);
     let recorded = block_on(async {
         let store = open(store).await?;
-        let revision = match revision {
-            Some(revision) => revision,
-            None => store
-                .revisions("Agreement", name)
-                .await?
-                .last()
-                .map(|summary| summary.number)
-                .context("the agreement has no revisions")?,
-        };
-        let request =
-            lifecycle::Request { revision, action, actor: actor.clone(), note: note.to_owned() };
-        let recorded = store.transition("Agreement", name, &request, Timestamp::now()).await?;
+        let recorded =
+            transition(&store, name, action, revision, &actor, note, Timestamp::now()).await?;
         anyhow::Ok(recorded)
     })??;
     output::lines(

@@ -12,9 +12,11 @@ pub mod config;
 pub mod error;
 pub mod ingest;
 
+mod agreements;
 mod auth;
 mod events;
 pub mod metrics;
+mod session;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -57,11 +59,15 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(run(config))?;
+    runtime.block_on(run(config, None))?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn init_logs(config: &Config) -> anyhow::Result<()> {
+/// Work started beside the server once its state exists (the demo's simulated helpdesk).
+pub type Live = Box<dyn FnOnce(AppState) + Send>;
+
+/// Starts the log as the configuration says.
+pub(crate) fn init_logs(config: &Config) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .with_context(|| format!("log: {:?} is not a log filter", config.log))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -79,6 +85,15 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/v1/events", post(events::post_events).get(events::get_events))
         .route("/api/v1/tickets/{ticket}/events", get(events::ticket_events))
+        .route("/api/v1/agreements", get(agreements::list))
+        .route("/api/v1/agreements/apply", post(agreements::apply))
+        .route("/api/v1/agreements/{name}", get(agreements::show))
+        .route("/api/v1/agreements/{name}/diff", get(agreements::diff))
+        .route("/api/v1/agreements/{name}/lifecycle", post(agreements::lifecycle))
+        .route("/api/v1/terms", get(agreements::terms))
+        .route("/api/v1/login", post(session::login))
+        .route("/api/v1/logout", post(session::logout))
+        .route("/api/v1/me", get(session::me))
         .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -89,7 +104,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .with_state(state)
 }
 
-async fn run(config: Config) -> anyhow::Result<()> {
+/// Serves until SIGTERM or SIGINT, starting `live` beside the server.
+pub async fn run(config: Config, live: Option<Live>) -> anyhow::Result<()> {
     if let accord_store::Location::Sqlite(_) = &config.location {
         std::fs::create_dir_all(&config.data)
             .with_context(|| format!("creating the data directory {}", config.data.display()))?;
@@ -100,6 +116,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let store = Arc::new(store);
     let (ingest, writer) = Ingest::start(Arc::clone(&store));
     let state = AppState { store: Arc::clone(&store), ingest, metrics: Arc::default() };
+    if let Some(live) = live {
+        live(state.clone());
+    }
     let app = router(state, config.max_body_bytes);
     let listener = TcpListener::bind(config.listen)
         .await
@@ -110,6 +129,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
     crate::output::text(&format!("accord listening on http://{address}"));
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    // The peer address is what sign-in failures are counted by, besides the user name.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in progress");

@@ -1,5 +1,6 @@
 //! Who is asking: every API route takes an [`Auth`], which reads the bearer token, looks up its
-//! hash, and refuses a missing, unknown or revoked one with 401.
+//! hash, and refuses a missing, unknown or revoked one with 401. A request without a token but
+//! with a session cookie is a signed-in user's: `session` checks that one, CSRF included.
 
 use accord_core::access::{Principal, Scope};
 use axum::extract::FromRequestParts;
@@ -10,6 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::AppState;
 use super::error::ApiError;
+use super::session;
 use crate::account_cmd::secret_hash;
 
 /// The principal a request acts as.
@@ -37,7 +39,7 @@ impl Auth {
 }
 
 /// A 401 that says how to authenticate.
-pub(super) struct Unauthorized(ApiError);
+pub(super) struct Unauthorized(pub(super) ApiError);
 
 impl IntoResponse for Unauthorized {
     fn into_response(self) -> Response {
@@ -60,7 +62,14 @@ impl FromRequestParts<AppState> for Auth {
         let unauthorized =
             |message: &str| Unauthorized(ApiError::unauthorized(message)).into_response();
         let Some(header) = parts.headers.get(AUTHORIZATION) else {
-            return Err(unauthorized("send an API token: Authorization: Bearer TOKEN"));
+            if let Some(cookie) = session::session_cookie(&parts.headers) {
+                return session::authenticate(&parts.method, &parts.headers, state, cookie)
+                    .await
+                    .map(Auth);
+            }
+            return Err(unauthorized(
+                "send an API token (Authorization: Bearer TOKEN) or sign in at /api/v1/login",
+            ));
         };
         let Some(token) = header.to_str().ok().and_then(|value| value.strip_prefix("Bearer "))
         else {

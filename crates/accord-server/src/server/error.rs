@@ -106,6 +106,7 @@ impl From<StoreError> for ApiError {
         match &error {
             StoreError::NotFound { what } => ApiError::not_found(format!("no {what}")),
             StoreError::Invalid { what } => ApiError::body(what.clone()),
+            StoreError::Lifecycle(refused) => ApiError::conflict(refused.to_string(), None),
             StoreError::Duplicate { what } => {
                 ApiError::conflict(format!("{what} already exists"), None)
             }

@@ -3,12 +3,14 @@
 
 mod accounts;
 mod agreements;
+mod api_agreements;
 mod availability;
 mod calendar;
 mod clocks;
 mod conformance;
 mod probes;
 mod server;
+mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -339,3 +339,46 @@ fn events_acknowledged_before_a_kill_survive_it_and_none_is_doubled() {
         );
     }
 }
+
+/// `accord demo` seeds a provider and serves it: the printed token reads the seeded log, and
+/// the printed users are there.
+#[test]
+fn the_demo_serves_a_seeded_provider() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("demo");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env("ACCORD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("accord demo starts");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut token = None;
+    let mut address = None;
+    let mut users = Vec::new();
+    for line in stdout.lines() {
+        let line = line.expect("a line");
+        if let Some(rest) = line.strip_prefix("helpdesk token (ingest, read): ") {
+            token = Some(rest.trim().to_owned());
+        }
+        if line.starts_with("  ") && line.contains(" / demo-") {
+            users.push(line.trim().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("accord listening on http://") {
+            address = Some(rest.trim().to_owned());
+            break;
+        }
+    }
+    let (token, address) = (token.expect("a token line"), address.expect("the listening line"));
+    assert_eq!(users.len(), 4, "{users:?}");
+    let ready = request(&address, "GET", "/readyz", None, None);
+    let head = ready.json()["eventLogHead"].as_u64().unwrap_or(0);
+    assert!(head > 10_000, "the seeded log holds {head} events");
+    let page = request(&address, "GET", "/api/v1/events?limit=2", Some(&token), None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.json()["events"].as_array().map(Vec::len), Some(2));
+    let _ = child.kill();
+    let _ = child.wait();
+}
