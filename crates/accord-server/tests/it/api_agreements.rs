@@ -2,34 +2,14 @@
 //! change to one agreement, documents with errors), reading agreements and their history, the
 //! semantic diff, lifecycle transitions, effective terms, and what each role may see and do.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::{Backend, backends, workspace};
-
-/// A running `accord serve`, killed when dropped.
-struct Api {
-    child: Child,
-    address: String,
-}
-
-/// An HTTP response.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    body: String,
-}
+use crate::http::{Reply, Server, token};
+use crate::{backends, workspace};
 
 impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("JSON body: {}", self.body))
-    }
-
     /// Asserts the status, showing the body when it differs, and returns the JSON body.
     #[track_caller]
     fn expect(&self, status: u16) -> Value {
@@ -38,111 +18,50 @@ impl Reply {
     }
 }
 
-impl Api {
-    fn start(backend: &Backend) -> Api {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(backend.flags())
-            .env("ACCORD_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("accord serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("the listening line");
-        let address = line
-            .trim()
-            .strip_prefix("accord listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Api { child, address }
-    }
+/// One request with a bearer token and a body of `content_type`.
+fn request(
+    api: &Server,
+    method: &str,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: &str,
+) -> Reply {
+    let bearer = format!("Bearer {token}");
+    api.send(
+        method,
+        path,
+        &[("Authorization", &bearer), ("Content-Type", content_type)],
+        body.as_bytes(),
+    )
+}
 
-    /// One HTTP/1.1 request on a new connection.
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        token: &str,
-        content_type: &str,
-        body: &str,
-    ) -> Reply {
-        let mut stream = TcpStream::connect(&self.address).expect("connect");
-        stream.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-            self.address,
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).expect("send");
-        stream.write_all(body.as_bytes()).expect("send the body");
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        let text = String::from_utf8_lossy(&response).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        assert!(!head.to_ascii_lowercase().contains("chunked"), "{head}");
-        let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-        Reply { status, body: body.to_owned() }
-    }
+fn post_yaml(api: &Server, path: &str, token: &str, yaml: &str) -> Reply {
+    request(api, "POST", path, token, "text/yaml", yaml)
+}
 
-    fn get(&self, path: &str, token: &str) -> Reply {
-        self.request("GET", path, token, "application/json", "")
-    }
-
-    fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.request("POST", path, token, "application/json", &body.to_string())
-    }
-
-    fn post_yaml(&self, path: &str, token: &str, yaml: &str) -> Reply {
-        self.request("POST", path, token, "text/yaml", yaml)
-    }
-
-    /// Moves a revision through `actions`, each of which must succeed.
-    #[track_caller]
-    fn lifecycle(&self, token: &str, name: &str, revision: u32, actions: &[&str]) {
-        for action in actions {
-            self.post(
-                &format!("/api/v1/agreements/{name}/lifecycle"),
-                token,
-                &json!({ "action": action, "revision": revision }),
-            )
-            .expect(200);
-        }
-    }
-
-    /// The names of the agreements `token` sees.
-    fn agreement_names(&self, token: &str) -> Vec<String> {
-        let listed = self.get("/api/v1/agreements", token).expect(200);
-        listed["agreements"]
-            .as_array()
-            .expect("a list")
-            .iter()
-            .map(|agreement| agreement["name"].as_str().expect("a name").to_owned())
-            .collect()
+/// Moves a revision through `actions`, each of which must succeed.
+#[track_caller]
+fn advance(api: &Server, token: &str, name: &str, revision: u32, actions: &[&str]) {
+    for action in actions {
+        api.post(
+            &format!("/api/v1/agreements/{name}/lifecycle"),
+            token,
+            &json!({ "action": action, "revision": revision }),
+        )
+        .expect(200);
     }
 }
 
-impl Drop for Api {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Creates an API token with the CLI and returns its secret.
-fn token(backend: &Backend, name: &str, role: &str, extra: &[&str]) -> String {
-    let mut args = vec!["token", "add", name, "--role", role];
-    args.extend_from_slice(extra);
-    let flags = backend.flags();
-    args.extend(flags.iter().map(String::as_str));
-    let run = crate::accord(&args).ok();
-    run.stdout
-        .split_whitespace()
-        .find(|word| word.starts_with("acc_"))
-        .unwrap_or_else(|| panic!("a token in {}", run.stdout))
-        .to_owned()
+/// The names of the agreements `token` sees.
+fn agreement_names(api: &Server, token: &str) -> Vec<String> {
+    let listed = api.get("/api/v1/agreements", token).expect(200);
+    listed["agreements"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|agreement| agreement["name"].as_str().expect("a name").to_owned())
+        .collect()
 }
 
 /// Every file under `dir` with its path relative to `root`, in path order.
@@ -202,7 +121,7 @@ fn each(value: &Value, key: &str) -> Vec<Value> {
 fn the_examples_applied_through_the_api_come_back_and_unchanged_documents_record_nothing() {
     for backend in backends("api_agreements_apply") {
         let editor = token(&backend, "editor", "agent", &[]);
-        let api = Api::start(&backend);
+        let api = Server::start(&backend);
 
         let applied =
             api.post("/api/v1/agreements/apply", &editor, &examples_request()).expect(200);
@@ -250,7 +169,7 @@ fn the_examples_applied_through_the_api_come_back_and_unchanged_documents_record
 
         // One changed agreement alone, as YAML: checked against the stored catalog it refers to.
         let path = "/api/v1/agreements/apply?message=faster%20P1&path=agreements/acme-sla.yaml";
-        let second = api.post_yaml(path, &editor, &faster_acme_sla()).expect(200);
+        let second = post_yaml(&api, path, &editor, &faster_acme_sla()).expect(200);
         assert_eq!(
             second["documents"],
             json!([{"kind": "Agreement", "name": "acme-sla", "change": "updated", "revision": 2}])
@@ -296,7 +215,7 @@ fn the_examples_applied_through_the_api_come_back_and_unchanged_documents_record
 fn documents_with_errors_are_refused_with_every_error_and_nothing_is_written() {
     for backend in backends("api_agreements_invalid") {
         let editor = token(&backend, "editor", "agent", &[]);
-        let api = Api::start(&backend);
+        let api = Server::start(&backend);
 
         // Three documents, three problems: a bad value, a misspelt field and broken YAML.
         let customers = example("catalog/customers.yaml").replacen(
@@ -310,8 +229,8 @@ fn documents_with_errors_are_refused_with_every_error_and_nothing_is_written() {
         let yaml = format!("{customers}---\n{corporate}---\n{broken}");
         let line_of =
             |needle: &str| yaml.lines().position(|line| line.contains(needle)).unwrap() + 1;
-        let refused =
-            api.post_yaml("/api/v1/agreements/apply?path=catalog.yaml", &editor, &yaml).expect(400);
+        let refused = post_yaml(&api, "/api/v1/agreements/apply?path=catalog.yaml", &editor, &yaml)
+            .expect(400);
         let error = &refused["error"];
         assert_eq!(
             (&error["code"], &error["field"]),
@@ -360,10 +279,10 @@ fn documents_with_errors_are_refused_with_every_error_and_nothing_is_written() {
         assert!(alone["error"]["message"].as_str().unwrap().ends_with("nothing was applied"));
 
         // Nothing of either request was written.
-        assert!(api.agreement_names(&editor).is_empty());
+        assert!(agreement_names(&api, &editor).is_empty());
 
         // Requests that are not documents at all.
-        let empty = api.post_yaml("/api/v1/agreements/apply", &editor, "# nothing\n").expect(400);
+        let empty = post_yaml(&api, "/api/v1/agreements/apply", &editor, "# nothing\n").expect(400);
         assert_eq!(empty["error"]["field"], "body");
         let unknown = api
             .post("/api/v1/agreements/apply", &editor, &json!({"documents": "", "author": "x"}))
@@ -373,7 +292,8 @@ fn documents_with_errors_are_refused_with_every_error_and_nothing_is_written() {
             .post("/api/v1/agreements/apply", &editor, &json!({"documents": [{"path": "a.yaml"}]}))
             .expect(400);
         assert_eq!(item["error"]["field"], "documents[0].text");
-        let form = api.request(
+        let form = request(
+            &api,
             "POST",
             "/api/v1/agreements/apply",
             &editor,
@@ -382,9 +302,9 @@ fn documents_with_errors_are_refused_with_every_error_and_nothing_is_written() {
         );
         assert_eq!(form.expect(415)["error"]["field"], "Content-Type");
         let not_json =
-            api.request("POST", "/api/v1/agreements/apply", &editor, "application/json", "{");
+            request(&api, "POST", "/api/v1/agreements/apply", &editor, "application/json", "{");
         assert_eq!(not_json.expect(400)["error"]["code"], "invalid_body");
-        assert!(api.agreement_names(&editor).is_empty());
+        assert!(agreement_names(&api, &editor).is_empty());
     }
 }
 
@@ -392,7 +312,7 @@ fn documents_with_errors_are_refused_with_every_error_and_nothing_is_written() {
 fn lifecycle_transitions_and_effective_terms_over_the_api() {
     for backend in backends("api_agreements_lifecycle") {
         let editor = token(&backend, "editor", "agent", &[]);
-        let api = Api::start(&backend);
+        let api = Server::start(&backend);
         api.post("/api/v1/agreements/apply", &editor, &examples_request()).expect(200);
 
         // No revision is active yet: no terms.
@@ -421,8 +341,8 @@ fn lifecycle_transitions_and_effective_terms_over_the_api() {
                 &json!("ready for review")
             )
         );
-        api.lifecycle(&editor, "acme-sla", 1, &["approve", "activate"]);
-        api.lifecycle(&editor, "corporate-sla", 1, &["submit", "approve", "activate"]);
+        advance(&api, &editor, "acme-sla", 1, &["approve", "activate"]);
+        advance(&api, &editor, "corporate-sla", 1, &["submit", "approve", "activate"]);
         let acme = api.get("/api/v1/agreements/acme-sla", &editor).expect(200);
         assert_eq!(
             (acme["latestState"].clone(), acme["activeRevision"].clone()),
@@ -466,7 +386,7 @@ fn lifecycle_transitions_and_effective_terms_over_the_api() {
 
         // A new revision is a draft until it is activated; then it supersedes the first.
         let path = "/api/v1/agreements/apply?path=agreements/acme-sla.yaml";
-        api.post_yaml(path, &editor, &faster_acme_sla()).expect(200);
+        post_yaml(&api, path, &editor, &faster_acme_sla()).expect(200);
         let early = api.post(lifecycle, &editor, &json!({"action": "activate", "revision": 2}));
         assert!(
             early.expect(409)["error"]["message"]
@@ -476,7 +396,7 @@ fn lifecycle_transitions_and_effective_terms_over_the_api() {
             "{}",
             early.body
         );
-        api.lifecycle(&editor, "acme-sla", 2, &["submit", "approve", "activate"]);
+        advance(&api, &editor, "acme-sla", 2, &["submit", "approve", "activate"]);
         let acme = api.get("/api/v1/agreements/acme-sla", &editor).expect(200);
         assert_eq!(each(&acme["history"], "state"), ["superseded", "active"]);
         let terms = api.get(terms_path, &editor).expect(200);
@@ -508,7 +428,7 @@ fn a_customer_sees_its_own_agreements_and_terms_and_only_staff_with_write_change
         let viewer = token(&backend, "wallboard", "viewer", &[]);
         let acme = token(&backend, "acme-portal", "customer", &["--customer", "acme"]);
         let globex = token(&backend, "globex-portal", "customer", &["--customer", "globex"]);
-        let api = Api::start(&backend);
+        let api = Server::start(&backend);
 
         // Only staff with the write scope apply or move revisions.
         let request = examples_request();
@@ -516,20 +436,20 @@ fn a_customer_sees_its_own_agreements_and_terms_and_only_staff_with_write_change
             let refused = api.post("/api/v1/agreements/apply", reader, &request).expect(403);
             assert_eq!(refused["error"]["code"], "forbidden");
         }
-        assert!(api.agreement_names(&editor).is_empty());
+        assert!(agreement_names(&api, &editor).is_empty());
         api.post("/api/v1/agreements/apply", &editor, &request).expect(200);
         for reader in [&viewer, &acme] {
             api.post("/api/v1/agreements/acme-sla/lifecycle", reader, &json!({"action": "submit"}))
                 .expect(403);
         }
-        api.lifecycle(&editor, "acme-sla", 1, &["submit", "approve", "activate"]);
-        api.lifecycle(&editor, "corporate-sla", 1, &["submit", "approve", "activate"]);
+        advance(&api, &editor, "acme-sla", 1, &["submit", "approve", "activate"]);
+        advance(&api, &editor, "corporate-sla", 1, &["submit", "approve", "activate"]);
 
         // Staff read everything; a customer the SLAs that apply to it, the corporate one too.
-        assert_eq!(api.agreement_names(&viewer).len(), 6);
-        assert_eq!(api.agreement_names(&acme), ["acme-sla", "corporate-sla"]);
+        assert_eq!(agreement_names(&api, &viewer).len(), 6);
+        assert_eq!(agreement_names(&api, &acme), ["acme-sla", "corporate-sla"]);
         assert_eq!(
-            api.agreement_names(&globex),
+            agreement_names(&api, &globex),
             ["corporate-sla", "globex-apac-sla", "globex-cloud-hosting-sla"]
         );
         api.get("/api/v1/agreements/acme-sla", &acme).expect(200);

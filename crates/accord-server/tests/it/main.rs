@@ -8,6 +8,7 @@ mod availability;
 mod calendar;
 mod clocks;
 mod conformance;
+mod http;
 mod probes;
 mod server;
 mod sessions;

@@ -3,140 +3,15 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::{Backend, backends};
-
-/// A running `accord serve`, killed when dropped.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    fn start(backend: &Backend) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(backend.flags())
-            .env("ACCORD_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("accord serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("the listening line");
-        let address = line
-            .trim()
-            .strip_prefix("accord listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Server { child, address }
-    }
-
-    fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Reply {
-        request(&self.address, method, path, token, body)
-    }
-
-    /// Sends SIGTERM and waits for the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-        assert!(sent.success());
-        let status = self.child.wait().expect("the server exits");
-        std::mem::forget(self);
-        status
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// An HTTP response.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("JSON body: {}", self.body))
-    }
-}
-
-/// One HTTP/1.1 request on a new connection.
-fn request(
-    address: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> Reply {
-    let mut stream = TcpStream::connect(address).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    let body = body.unwrap_or("");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if let Some(token) = token {
-        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("send");
-    // A server refusing a large body may answer and close before reading it all.
-    let _ = stream.write_all(body.as_bytes());
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    Reply { status, head: head.to_owned(), body }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-/// Creates an API token with the CLI and returns its secret.
-fn token(backend: &Backend, name: &str, role: &str, extra: &[&str]) -> String {
-    let mut args = vec!["token", "add", name, "--role", role];
-    args.extend_from_slice(extra);
-    let flags = backend.flags();
-    args.extend(flags.iter().map(String::as_str));
-    let run = crate::accord(&args).ok();
-    run.stdout
-        .split_whitespace()
-        .find(|word| word.starts_with("acc_"))
-        .unwrap_or_else(|| panic!("a token in {}", run.stdout))
-        .to_owned()
-}
+use crate::backends;
+use crate::http::{Server, request, token};
 
 fn created(id: &str, ticket: &str, customer: &str, at: &str) -> Value {
     json!({"id": id, "ticket": ticket, "type": "created", "at": at, "customer": customer,

@@ -2,144 +2,35 @@
 //! out, disabled users, the rate limit on failed sign-ins, and a log that never shows a
 //! password or a session cookie.
 //!
-//! Users are made with `accord user add` as an operator does. The server here is a variant of
-//! the one in `server.rs` that sends any header and can keep its log.
-
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::thread::JoinHandle;
-use std::time::Duration;
+//! Users are made with `accord user add` as an operator does.
 
 use serde_json::{Value, json};
 
+use crate::http::{Reply, Server, token};
 use crate::{Backend, backends};
 
 /// The password every test user has.
 const PASSWORD: &str = "correct horse battery staple";
 
-/// A running `accord serve`, killed when dropped.
-struct Server {
-    child: Child,
-    address: String,
-    /// Reads standard error to its end when the log is kept.
-    log: Option<JoinHandle<String>>,
+fn login(server: &Server, user: &str, password: &str) -> Reply {
+    let body = json!({"user": user, "password": password}).to_string();
+    server.send("POST", "/api/v1/login", &[], body.as_bytes())
 }
 
-impl Server {
-    /// A server logging warnings to the test's standard error.
-    fn start(backend: &Backend) -> Server {
-        Server::spawn(backend, "warn", Stdio::inherit())
-    }
-
-    /// A server logging everything down to debug, kept for [`Server::stop`].
-    fn start_logging_debug(backend: &Backend) -> Server {
-        Server::spawn(backend, "debug", Stdio::piped())
-    }
-
-    fn spawn(backend: &Backend, log: &str, stderr: Stdio) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(backend.flags())
-            .env("ACCORD_LOG", log)
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("accord serve starts");
-        // Read the log as it comes, so the server never blocks on a full pipe.
-        let log = child.stderr.take().map(|mut stderr| {
-            std::thread::spawn(move || {
-                let mut log = String::new();
-                let _ = stderr.read_to_string(&mut log);
-                log
-            })
-        });
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("the listening line");
-        let address = line
-            .trim()
-            .strip_prefix("accord listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Server { child, address, log }
-    }
-
-    /// One HTTP/1.1 request on a new connection, with `headers` besides the usual ones.
-    fn send(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&str>,
-    ) -> Reply {
-        let mut stream = TcpStream::connect(&self.address).expect("connect");
-        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-        let body = body.unwrap_or("");
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-            self.address,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).expect("send");
-        stream.write_all(body.as_bytes()).expect("send the body");
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        let text = String::from_utf8_lossy(&response).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-        assert!(
-            !head.to_ascii_lowercase().contains("transfer-encoding: chunked"),
-            "a chunked response: {head}"
-        );
-        Reply { status, head: head.to_owned(), body: body.to_owned() }
-    }
-
-    fn login(&self, user: &str, password: &str) -> Reply {
-        let body = json!({"user": user, "password": password}).to_string();
-        self.send("POST", "/api/v1/login", &[], Some(&body))
-    }
-
-    /// Signs in, which must succeed.
-    #[track_caller]
-    fn session(&self, user: &str) -> Session {
-        let reply = self.login(user, PASSWORD);
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        let set_cookie = reply.header("set-cookie").expect("a Set-Cookie header");
-        let cookie = set_cookie
-            .split(';')
-            .next()
-            .and_then(|pair| pair.strip_prefix("accord_session="))
-            .unwrap_or_else(|| panic!("the session cookie in {set_cookie:?}"))
-            .to_owned();
-        let csrf_token = reply.json()["csrfToken"].as_str().expect("csrfToken").to_owned();
-        Session { cookie: format!("accord_session={cookie}"), csrf_token }
-    }
-
-    /// Sends SIGTERM, waits for the exit, and returns the log when it was kept.
-    fn stop(mut self) -> String {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-        assert!(sent.success());
-        let status = self.child.wait().expect("the server exits");
-        assert_eq!(status.code(), Some(0));
-        let log =
-            self.log.take().map(|log| log.join().expect("the log reader")).unwrap_or_default();
-        std::mem::forget(self);
-        log
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Signs in, which must succeed.
+#[track_caller]
+fn session(server: &Server, user: &str) -> Session {
+    let reply = login(server, user, PASSWORD);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let set_cookie = reply.header("set-cookie").expect("a Set-Cookie header");
+    let cookie = set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.strip_prefix("accord_session="))
+        .unwrap_or_else(|| panic!("the session cookie in {set_cookie:?}"))
+        .to_owned();
+    let csrf_token = reply.json()["csrfToken"].as_str().expect("csrfToken").to_owned();
+    Session { cookie: format!("accord_session={cookie}"), csrf_token }
 }
 
 /// A signed-in browser: what it sends back.
@@ -159,27 +50,7 @@ impl Session {
     }
 }
 
-/// An HTTP response.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    head: String,
-    body: String,
-}
-
 impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("JSON body: {}", self.body))
-    }
-
-    /// The first header called `name` (any case).
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().skip(1).find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.eq_ignore_ascii_case(name).then_some(value.trim())
-        })
-    }
-
     fn code(&self) -> Value {
         self.json()["error"]["code"].clone()
     }
@@ -198,19 +69,6 @@ fn user(backend: &Backend, name: &str, role: &str, extra: &[&str]) {
     crate::accord(&args).ok();
 }
 
-/// Creates an API token with the CLI and returns its secret.
-fn token(backend: &Backend, name: &str, role: &str) -> String {
-    let flags = backend.flags();
-    let mut args = vec!["token", "add", name, "--role", role];
-    args.extend(flags.iter().map(String::as_str));
-    let run = crate::accord(&args).ok();
-    run.stdout
-        .split_whitespace()
-        .find(|word| word.starts_with("acc_"))
-        .unwrap_or_else(|| panic!("a token in {}", run.stdout))
-        .to_owned()
-}
-
 fn event(id: &str) -> String {
     json!({"id": id, "ticket": "T-1", "type": "created", "at": "2026-11-02T09:00:00+01:00",
            "customer": "acme", "service": "managed-workplace", "priority": "P2"})
@@ -224,7 +82,7 @@ fn signing_in_sets_an_http_only_cookie_that_acts_as_the_user() {
         user(&backend, "carl", "customer", &["--customer", "acme"]);
         let server = Server::start(&backend);
 
-        let reply = server.login("ann", PASSWORD);
+        let reply = login(&server, "ann", PASSWORD);
         assert_eq!(reply.status, 200, "{}", reply.body);
         let body = reply.json();
         assert_eq!(
@@ -241,8 +99,8 @@ fn signing_in_sets_an_http_only_cookie_that_acts_as_the_user() {
         assert!(!set_cookie.contains("Secure"), "{set_cookie}");
         assert_eq!(reply.header("cache-control"), Some("no-store"));
 
-        let ann = server.session("ann");
-        let me = server.send("GET", "/api/v1/me", &[ann.cookie()], None);
+        let ann = session(&server, "ann");
+        let me = server.send("GET", "/api/v1/me", &[ann.cookie()], b"");
         assert_eq!(me.status, 200, "{}", me.body);
         assert_eq!(
             me.json(),
@@ -250,24 +108,28 @@ fn signing_in_sets_an_http_only_cookie_that_acts_as_the_user() {
                    "customer": null})
         );
 
-        let carl = server.session("carl");
-        let me = server.send("GET", "/api/v1/me", &[carl.cookie()], None);
+        let carl = session(&server, "carl");
+        let me = server.send("GET", "/api/v1/me", &[carl.cookie()], b"");
         assert_eq!(
             me.json(),
             json!({"user": "carl", "role": "customer", "scopes": ["read"], "customer": "acme"})
         );
         // A customer session is bound to its customer like a customer token.
-        let log = server.send("GET", "/api/v1/events", &[carl.cookie()], None);
+        let log = server.send("GET", "/api/v1/events", &[carl.cookie()], b"");
         assert_eq!((log.status, log.code()), (403, json!("forbidden")));
 
         // Behind a proxy that speaks HTTPS, the cookie is Secure.
         let body = json!({"user": "ann", "password": PASSWORD}).to_string();
-        let proxied =
-            server.send("POST", "/api/v1/login", &[("X-Forwarded-Proto", "https")], Some(&body));
+        let proxied = server.send(
+            "POST",
+            "/api/v1/login",
+            &[("X-Forwarded-Proto", "https")],
+            body.as_bytes(),
+        );
         assert!(proxied.header("set-cookie").is_some_and(|cookie| cookie.ends_with("; Secure")));
 
         // A made-up cookie is no session.
-        let forged = server.send("GET", "/api/v1/me", &[("Cookie", "accord_session=forged")], None);
+        let forged = server.send("GET", "/api/v1/me", &[("Cookie", "accord_session=forged")], b"");
         assert_eq!((forged.status, forged.code()), (401, json!("unauthorized")));
     }
 }
@@ -275,17 +137,17 @@ fn signing_in_sets_an_http_only_cookie_that_acts_as_the_user() {
 #[test]
 fn me_answers_for_a_token_too() {
     for backend in backends("sessions_me_token") {
-        let wallboard = token(&backend, "wallboard", "viewer");
+        let wallboard = token(&backend, "wallboard", "viewer", &[]);
         let server = Server::start(&backend);
         let bearer = format!("Bearer {wallboard}");
-        let me = server.send("GET", "/api/v1/me", &[("Authorization", &bearer)], None);
+        let me = server.send("GET", "/api/v1/me", &[("Authorization", &bearer)], b"");
         assert_eq!(me.status, 200, "{}", me.body);
         assert_eq!(
             me.json(),
             json!({"user": "token:wallboard", "role": "viewer", "scopes": ["read"],
                    "customer": null})
         );
-        let anonymous = server.send("GET", "/api/v1/me", &[], None);
+        let anonymous = server.send("GET", "/api/v1/me", &[], b"");
         assert_eq!(anonymous.status, 401);
     }
 }
@@ -294,45 +156,49 @@ fn me_answers_for_a_token_too() {
 fn cookie_writes_need_the_csrf_token_and_token_writes_do_not() {
     for backend in backends("sessions_csrf") {
         user(&backend, "ann", "agent", &[]);
-        let helpdesk = token(&backend, "helpdesk", "agent");
+        let helpdesk = token(&backend, "helpdesk", "agent", &[]);
         let server = Server::start(&backend);
-        let ann = server.session("ann");
+        let ann = session(&server, "ann");
 
-        let bare = server.send("POST", "/api/v1/events", &[ann.cookie()], Some(&event("e-1")));
+        let bare = server.send("POST", "/api/v1/events", &[ann.cookie()], event("e-1").as_bytes());
         assert_eq!((bare.status, bare.code()), (403, json!("csrf")), "{}", bare.body);
         let wrong = server.send(
             "POST",
             "/api/v1/events",
             &[ann.cookie(), ("X-CSRF-Token", "not-the-token")],
-            Some(&event("e-1")),
+            event("e-1").as_bytes(),
         );
         assert_eq!((wrong.status, wrong.code()), (403, json!("csrf")));
         // Another session's token is no better.
-        let other = server.session("ann");
+        let other = session(&server, "ann");
         let crossed = server.send(
             "POST",
             "/api/v1/events",
             &[ann.cookie(), other.csrf()],
-            Some(&event("e-1")),
+            event("e-1").as_bytes(),
         );
         assert_eq!(crossed.status, 403);
-        let log = server.send("GET", "/api/v1/events", &[ann.cookie()], None);
+        let log = server.send("GET", "/api/v1/events", &[ann.cookie()], b"");
         assert_eq!(log.json()["events"], json!([]), "nothing was written without the token");
 
-        let posted =
-            server.send("POST", "/api/v1/events", &[ann.cookie(), ann.csrf()], Some(&event("e-1")));
+        let posted = server.send(
+            "POST",
+            "/api/v1/events",
+            &[ann.cookie(), ann.csrf()],
+            event("e-1").as_bytes(),
+        );
         assert_eq!(posted.status, 200, "{}", posted.body);
         assert_eq!(posted.json()["new"], 1);
 
         // Reading needs no CSRF token; neither does a bearer token writing.
-        let log = server.send("GET", "/api/v1/events", &[ann.cookie()], None);
+        let log = server.send("GET", "/api/v1/events", &[ann.cookie()], b"");
         assert_eq!(log.json()["events"].as_array().map(Vec::len), Some(1), "{}", log.body);
         let bearer = format!("Bearer {helpdesk}");
         let by_token = server.send(
             "POST",
             "/api/v1/events",
             &[("Authorization", &bearer)],
-            Some(&event("e-2")),
+            event("e-2").as_bytes(),
         );
         assert_eq!(by_token.status, 200, "{}", by_token.body);
     }
@@ -343,8 +209,8 @@ fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
     for backend in backends("sessions_wrong") {
         user(&backend, "ann", "agent", &[]);
         let server = Server::start(&backend);
-        let wrong_password = server.login("ann", "correct horse battery staplE");
-        let unknown_user = server.login("nobody", PASSWORD);
+        let wrong_password = login(&server, "ann", "correct horse battery staplE");
+        let unknown_user = login(&server, "nobody", PASSWORD);
         for reply in [&wrong_password, &unknown_user] {
             assert_eq!(reply.status, 401, "{}", reply.body);
             assert_eq!(reply.header("set-cookie"), None);
@@ -357,12 +223,12 @@ fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
         // Names no user can have are wrong like any other: PostgreSQL takes no NUL in text
         // and indexes no key of kilobytes, and neither reaches it.
         for name in ["ann\0", &"a".repeat(5_000)] {
-            let reply = server.login(name, PASSWORD);
+            let reply = login(&server, name, PASSWORD);
             assert_eq!(reply.body, unknown_user.body, "{}", reply.status);
         }
         // A body that is not the credentials is refused without repeating it.
         let body = json!({"user": "ann", "password": 1234567}).to_string();
-        let malformed = server.send("POST", "/api/v1/login", &[], Some(&body));
+        let malformed = server.send("POST", "/api/v1/login", &[], body.as_bytes());
         assert_eq!((malformed.status, malformed.code()), (400, json!("invalid_body")));
         assert!(!malformed.body.contains("1234567"), "{}", malformed.body);
     }
@@ -374,13 +240,13 @@ fn six_bad_attempts_lock_the_user_out_even_with_the_right_password() {
         user(&backend, "ann", "agent", &[]);
         let server = Server::start(&backend);
         for attempt in 1..=5 {
-            let reply = server.login("ann", &format!("guess number {attempt}"));
+            let reply = login(&server, "ann", &format!("guess number {attempt}"));
             assert_eq!(reply.status, 401, "attempt {attempt}: {}", reply.body);
         }
-        let sixth = server.login("ann", "guess number 6");
+        let sixth = login(&server, "ann", "guess number 6");
         assert_eq!((sixth.status, sixth.code()), (429, json!("too_many_attempts")));
         assert_eq!(sixth.header("retry-after"), Some("900"));
-        let right = server.login("ann", PASSWORD);
+        let right = login(&server, "ann", PASSWORD);
         assert_eq!((right.status, right.code()), (429, json!("too_many_attempts")));
         assert_eq!(right.header("set-cookie"), None);
         // FIXME: a success clearing the user's failures is not tested here: every request
@@ -394,10 +260,10 @@ fn failures_from_one_address_lock_it_whatever_the_user_names() {
         user(&backend, "ann", "agent", &[]);
         let server = Server::start(&backend);
         for attempt in 1..=5 {
-            let reply = server.login(&format!("guess-{attempt}"), PASSWORD);
+            let reply = login(&server, &format!("guess-{attempt}"), PASSWORD);
             assert_eq!(reply.status, 401, "attempt {attempt}: {}", reply.body);
         }
-        let ann = server.login("ann", PASSWORD);
+        let ann = login(&server, "ann", PASSWORD);
         assert_eq!((ann.status, ann.code()), (429, json!("too_many_attempts")), "{}", ann.body);
     }
 }
@@ -407,26 +273,30 @@ fn signing_out_ends_the_session() {
     for backend in backends("sessions_logout") {
         user(&backend, "ann", "agent", &[]);
         let server = Server::start(&backend);
-        let ann = server.session("ann");
-        let other = server.session("ann");
+        let ann = session(&server, "ann");
+        let other = session(&server, "ann");
 
-        let forced = server.send("POST", "/api/v1/logout", &[ann.cookie()], None);
+        let forced = server.send("POST", "/api/v1/logout", &[ann.cookie()], b"");
         assert_eq!((forced.status, forced.code()), (403, json!("csrf")), "{}", forced.body);
-        assert_eq!(server.send("GET", "/api/v1/me", &[ann.cookie()], None).status, 200);
+        assert_eq!(server.send("GET", "/api/v1/me", &[ann.cookie()], b"").status, 200);
 
-        let logout = server.send("POST", "/api/v1/logout", &[ann.cookie(), ann.csrf()], None);
+        let logout = server.send("POST", "/api/v1/logout", &[ann.cookie(), ann.csrf()], b"");
         assert_eq!(logout.status, 204, "{}", logout.body);
         let cleared = logout.header("set-cookie").expect("Set-Cookie");
         assert!(cleared.starts_with("accord_session=;") && cleared.contains("Max-Age=0"));
-        let me = server.send("GET", "/api/v1/me", &[ann.cookie()], None);
+        let me = server.send("GET", "/api/v1/me", &[ann.cookie()], b"");
         assert_eq!((me.status, me.code()), (401, json!("unauthorized")), "{}", me.body);
-        let write =
-            server.send("POST", "/api/v1/events", &[ann.cookie(), ann.csrf()], Some(&event("e")));
+        let write = server.send(
+            "POST",
+            "/api/v1/events",
+            &[ann.cookie(), ann.csrf()],
+            event("e").as_bytes(),
+        );
         assert_eq!(write.status, 401);
         // Signing out again is no error; the user's other session lives on.
-        let again = server.send("POST", "/api/v1/logout", &[ann.cookie(), ann.csrf()], None);
+        let again = server.send("POST", "/api/v1/logout", &[ann.cookie(), ann.csrf()], b"");
         assert_eq!(again.status, 204);
-        assert_eq!(server.send("GET", "/api/v1/me", &[other.cookie()], None).status, 200);
+        assert_eq!(server.send("GET", "/api/v1/me", &[other.cookie()], b"").status, 200);
     }
 }
 
@@ -435,15 +305,15 @@ fn a_disabled_user_cannot_sign_in_and_loses_their_sessions() {
     for backend in backends("sessions_disabled") {
         user(&backend, "ann", "agent", &[]);
         let server = Server::start(&backend);
-        let ann = server.session("ann");
+        let ann = session(&server, "ann");
         let flags = backend.flags();
         let mut args = vec!["user", "disable", "ann"];
         args.extend(flags.iter().map(String::as_str));
         crate::accord(&args).ok();
 
-        let me = server.send("GET", "/api/v1/me", &[ann.cookie()], None);
+        let me = server.send("GET", "/api/v1/me", &[ann.cookie()], b"");
         assert_eq!(me.status, 401, "{}", me.body);
-        let login = server.login("ann", PASSWORD);
+        let login = login(&server, "ann", PASSWORD);
         assert_eq!(login.status, 401, "{}", login.body);
         assert_eq!(login.json()["error"]["message"], "wrong user name or password");
     }
@@ -453,23 +323,27 @@ fn a_disabled_user_cannot_sign_in_and_loses_their_sessions() {
 fn the_log_never_shows_a_password_or_a_session_cookie() {
     for backend in backends("sessions_log") {
         user(&backend, "ann", "agent", &[]);
-        let server = Server::start_logging_debug(&backend);
+        let server = Server::start_with(&backend, "debug", true);
         let wrong_password = "a wrong password of ann";
-        assert_eq!(server.login("ann", wrong_password).status, 401);
+        assert_eq!(login(&server, "ann", wrong_password).status, 401);
         // A password typed into the name field.
         let typed_as_name = "password-typed-as-a-name";
-        assert_eq!(server.login(typed_as_name, PASSWORD).status, 401);
-        let ann = server.session("ann");
-        assert_eq!(server.send("GET", "/api/v1/me", &[ann.cookie()], None).status, 200);
-        let posted =
-            server.send("POST", "/api/v1/events", &[ann.cookie(), ann.csrf()], Some(&event("e")));
+        assert_eq!(login(&server, typed_as_name, PASSWORD).status, 401);
+        let ann = session(&server, "ann");
+        assert_eq!(server.send("GET", "/api/v1/me", &[ann.cookie()], b"").status, 200);
+        let posted = server.send(
+            "POST",
+            "/api/v1/events",
+            &[ann.cookie(), ann.csrf()],
+            event("e").as_bytes(),
+        );
         assert_eq!(posted.status, 200, "{}", posted.body);
-        assert_eq!(server.send("POST", "/api/v1/events", &[ann.cookie()], None).status, 403);
+        assert_eq!(server.send("POST", "/api/v1/events", &[ann.cookie()], b"").status, 403);
         assert_eq!(
-            server.send("POST", "/api/v1/logout", &[ann.cookie(), ann.csrf()], None).status,
+            server.send("POST", "/api/v1/logout", &[ann.cookie(), ann.csrf()], b"").status,
             204
         );
-        assert_eq!(server.send("GET", "/api/v1/me", &[ann.cookie()], None).status, 401);
+        assert_eq!(server.send("GET", "/api/v1/me", &[ann.cookie()], b"").status, 401);
 
         let log = server.stop();
         assert!(log.contains("signed in"), "the log was not kept:\n{log}");

@@ -1,0 +1,218 @@
+//! The HTTP harness the tests of `accord serve` share: a running server, one request per
+//! connection over a plain `TcpStream`, and API tokens made with the CLI.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::Backend;
+
+/// A running `accord serve`, killed when dropped.
+pub(crate) struct Server {
+    child: Child,
+    pub(crate) address: String,
+    /// Reads standard error to its end when the log is kept.
+    log: Option<JoinHandle<String>>,
+}
+
+impl Server {
+    /// A server logging warnings to the test's standard error.
+    pub(crate) fn start(backend: &Backend) -> Server {
+        Server::start_with(backend, "warn", false)
+    }
+
+    /// A server with `ACCORD_LOG` at `log`, its standard error kept for [`Server::stop`] when
+    /// `capture` is set and passed through otherwise.
+    pub(crate) fn start_with(backend: &Backend, log: &str, capture: bool) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(backend.flags())
+            .env("ACCORD_LOG", log)
+            .stdout(Stdio::piped())
+            .stderr(if capture { Stdio::piped() } else { Stdio::inherit() })
+            .spawn()
+            .expect("accord serve starts");
+        // Read the log as it comes, so the server never blocks on a full pipe.
+        let log = child.stderr.take().map(|mut stderr| {
+            std::thread::spawn(move || {
+                let mut log = String::new();
+                let _ = stderr.read_to_string(&mut log);
+                log
+            })
+        });
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("the listening line");
+        let address = line
+            .trim()
+            .strip_prefix("accord listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Server { child, address, log }
+    }
+
+    /// One request with `headers` besides the usual ones; see [`send`].
+    pub(crate) fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        send(&self.address, method, path, headers, body)
+    }
+
+    /// One request with an optional bearer token and JSON body; see [`request`].
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
+        request(&self.address, method, path, token, body)
+    }
+
+    pub(crate) fn get(&self, path: &str, token: &str) -> Reply {
+        self.request("GET", path, Some(token), None)
+    }
+
+    pub(crate) fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.request("POST", path, Some(token), Some(&body.to_string()))
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub(crate) fn terminate(mut self) -> ExitStatus {
+        self.sigterm()
+    }
+
+    /// Sends SIGTERM, asserts a clean exit, and returns the log when it was kept.
+    pub(crate) fn stop(mut self) -> String {
+        let status = self.sigterm();
+        assert_eq!(status.code(), Some(0));
+        self.log.take().map(|log| log.join().expect("the log reader")).unwrap_or_default()
+    }
+
+    fn sigterm(&mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(sent.success());
+        self.child.wait().expect("the server exits")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Nothing to do for a server that has already exited.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// An HTTP response, its body decoded when it came chunked.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) head: String,
+    pub(crate) body: String,
+}
+
+impl Reply {
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("JSON body: {}", self.body))
+    }
+
+    /// The first header called `name` (any case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then_some(value.trim())
+        })
+    }
+}
+
+/// One HTTP/1.1 request on a new connection, with `headers` besides `Host`, `Connection:
+/// close`, `Content-Length` and, unless `headers` names one, `Content-Type: application/json`.
+pub(crate) fn send(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type")) {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("send");
+    // A server refusing a large body may answer and close before reading it all.
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Reply { status, head: head.to_owned(), body }
+}
+
+/// [`send`] with an optional bearer token and an optional JSON body.
+pub(crate) fn request(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Reply {
+    let bearer = token.map(|token| format!("Bearer {token}"));
+    let headers: Vec<(&str, &str)> =
+        bearer.iter().map(|bearer| ("Authorization", bearer.as_str())).collect();
+    send(address, method, path, &headers, body.unwrap_or("").as_bytes())
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Creates an API token with the CLI and returns its secret.
+pub(crate) fn token(backend: &Backend, name: &str, role: &str, extra: &[&str]) -> String {
+    let mut args = vec!["token", "add", name, "--role", role];
+    args.extend_from_slice(extra);
+    let flags = backend.flags();
+    args.extend(flags.iter().map(String::as_str));
+    let run = crate::accord(&args).ok();
+    run.stdout
+        .split_whitespace()
+        .find(|word| word.starts_with("acc_"))
+        .unwrap_or_else(|| panic!("a token in {}", run.stdout))
+        .to_owned()
+}
