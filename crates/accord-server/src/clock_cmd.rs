@@ -417,7 +417,12 @@ fn duration_json(duration: SignedDuration) -> Value {
     json!(duration.as_secs())
 }
 
-fn ticket_json(id: &str, state: &TicketState, views: &[ClockView], as_of: Timestamp) -> Value {
+pub(crate) fn ticket_json(
+    id: &str,
+    state: &TicketState,
+    views: &[ClockView],
+    as_of: Timestamp,
+) -> Value {
     let clocks: Vec<Value> = views
         .iter()
         .map(|view| {

@@ -13,13 +13,14 @@ use accord_core::access::Role;
 use accord_core::agreement::Metric;
 use accord_core::availability::{Affected, Impact, Incident};
 use accord_core::clock::synth::{self, SynthSpec};
+use accord_core::lifecycle::Action;
 use accord_format::events::to_json;
 use accord_store::{NewEvent, NewToken, NewUser, ProbeBatch, ProbeResult, ProbeSettings, Store};
 use anyhow::{Context, bail};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Map;
 
-use crate::cli::{DemoArgs, ServeArgs, StoreArg};
+use crate::cli::{DemoArgs, ServeArgs};
 use crate::server::AppState;
 use crate::server::config::Config;
 use crate::{account_cmd, agreement_cmd, output, revision_cmd, server};
@@ -99,15 +100,18 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("creating {}", examples.display()))?;
         std::fs::write(&target, text).with_context(|| format!("writing {}", target.display()))?;
     }
-    let store_arg = StoreArg { data: data.clone(), database: None };
     output::note(&format!("seeding the demo provider in {}", data.display()));
-    revision_cmd::apply(&examples, &store_arg, Some("demo".to_owned()), "the demo provider")?;
     let loaded = agreement_cmd::load(&examples)?;
-    for name in loaded.catalog.agreements.keys() {
-        for action in ["submit", "approve", "activate"] {
-            revision_cmd::lifecycle(&store_arg, name, action, None, Some("demo".to_owned()), "")?;
-        }
-    }
+    let revisions =
+        match revision_cmd::prepare(&loaded.catalog, &loaded.documents, agreement_cmd::today()) {
+            Ok((revisions, _warnings)) => revisions,
+            Err(findings) => {
+                for finding in &findings {
+                    output::note(&finding.to_string());
+                }
+                bail!("the built-in examples do not check: this is a bug");
+            }
+        };
     let serve = ServeArgs {
         config: None,
         listen: Some(args.listen.clone()),
@@ -125,6 +129,22 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let catalog = loaded.catalog;
     runtime.block_on(async move {
         let store = Store::open(&config.location).await.context("opening the demo store")?;
+        // The agreements were applied and activated before the history starts, so every
+        // ticket of it runs on them.
+        let applied_at = Timestamp::now() - SignedDuration::from_hours(24 * (HISTORY_DAYS + 1));
+        store.apply(&revisions, "demo", "the demo provider", applied_at).await?;
+        for name in catalog.agreements.keys() {
+            for action in [Action::Submit, Action::Approve, Action::Activate] {
+                revision_cmd::transition(&store, name, action, None, "demo", "", applied_at)
+                    .await
+                    .with_context(|| format!("activating {name}"))?;
+            }
+        }
+        output::note(&format!(
+            "{} documents applied, {} agreements active",
+            revisions.len(),
+            catalog.agreements.len()
+        ));
         let token = seed(&store, &catalog).await?;
         store.close().await;
         let mut lines = vec![

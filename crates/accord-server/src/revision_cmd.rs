@@ -530,31 +530,36 @@ impl StoreTerms {
     /// Reads every agreement revision and its lifecycle from the store.
     pub(crate) fn load(store: &StoreArg) -> anyhow::Result<StoreTerms> {
         let location = location(store)?.to_string();
-        let (base, agreements) = block_on(async {
+        let terms = block_on(async {
             let store = open(store).await?;
-            let latest = store.latest(None).await.context("reading the latest revisions")?;
-            let (agreements, others): (Vec<Revision>, Vec<Revision>) =
-                latest.into_iter().partition(|revision| revision.kind == "Agreement");
-            let base = catalog_from(&others)?;
-            let mut stored = Vec::new();
-            for latest in agreements {
-                let summaries = store.revisions("Agreement", &latest.name).await?;
-                let transitions = store.transitions("Agreement", &latest.name).await?;
-                let mut revisions = Vec::new();
-                for summary in summaries {
-                    revisions
-                        .push(store.revision("Agreement", &latest.name, summary.number).await?);
-                }
-                stored.push(StoredAgreement { revisions, transitions });
-            }
-            anyhow::Ok((base, stored))
+            StoreTerms::read(&store, location.clone()).await
         })??;
-        if agreements.is_empty() {
+        if terms.agreements.is_empty() {
             bail!(
                 "{location} holds no agreements: apply documents first, or pass --agreements PATH"
             );
         }
-        Ok(StoreTerms { location, base, agreements, by_active: BTreeMap::new() })
+        Ok(terms)
+    }
+
+    /// Reads every agreement revision and its lifecycle from an open store; `location` names
+    /// the store in messages.
+    pub(crate) async fn read(store: &Store, location: String) -> anyhow::Result<StoreTerms> {
+        let latest = store.latest(None).await.context("reading the latest revisions")?;
+        let (agreements, others): (Vec<Revision>, Vec<Revision>) =
+            latest.into_iter().partition(|revision| revision.kind == "Agreement");
+        let base = catalog_from(&others)?;
+        let mut stored = Vec::new();
+        for latest in agreements {
+            let summaries = store.revisions("Agreement", &latest.name).await?;
+            let transitions = store.transitions("Agreement", &latest.name).await?;
+            let mut revisions = Vec::new();
+            for summary in summaries {
+                revisions.push(store.revision("Agreement", &latest.name, summary.number).await?);
+            }
+            stored.push(StoredAgreement { revisions, transitions });
+        }
+        Ok(StoreTerms { location, base, agreements: stored, by_active: BTreeMap::new() })
     }
 
     /// The agreement revisions active at `at`.

@@ -14,6 +14,7 @@ pub mod ingest;
 
 mod agreements;
 mod auth;
+pub mod clocks;
 mod events;
 pub mod metrics;
 mod session;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub ingest: Ingest,
     /// The counters `/metrics` shows.
     pub metrics: Arc<metrics::Metrics>,
+    /// The clock engine over the log.
+    pub clocks: Arc<clocks::Clocks>,
 }
 
 /// `accord serve`.
@@ -85,6 +88,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/v1/events", post(events::post_events).get(events::get_events))
         .route("/api/v1/tickets/{ticket}/events", get(events::ticket_events))
+        .route("/api/v1/tickets/{ticket}/clocks", get(clocks::ticket_clocks))
+        .route("/api/v1/clocks", get(clocks::clocks))
         .route("/api/v1/agreements", get(agreements::list))
         .route("/api/v1/agreements/apply", post(agreements::apply))
         .route("/api/v1/agreements/{name}", get(agreements::show))
@@ -115,7 +120,12 @@ pub async fn run(config: Config, live: Option<Live>) -> anyhow::Result<()> {
         .with_context(|| format!("opening the store {}", config.location))?;
     let store = Arc::new(store);
     let (ingest, writer) = Ingest::start(Arc::clone(&store));
-    let state = AppState { store: Arc::clone(&store), ingest, metrics: Arc::default() };
+    let state = AppState {
+        store: Arc::clone(&store),
+        ingest,
+        metrics: Arc::default(),
+        clocks: Arc::default(),
+    };
     if let Some(live) = live {
         live(state.clone());
     }

@@ -618,6 +618,7 @@ pub(super) async fn apply(
         })
         .collect();
     let warnings: Vec<Value> = warnings.iter().map(finding_json).collect();
+    state.clocks.invalidate();
     Ok(Json(json!({
         "documents": listed,
         "changed": n_changed,
@@ -829,6 +830,7 @@ pub(super) async fn lifecycle(
         }
         other => ApiError::from(other),
     })?;
+    state.clocks.invalidate();
     let history = History::read(&state.store, "Agreement", &name).await?;
     let acted_on = recorded.first().map(|transition| transition.revision);
     let state_now = history

@@ -15,7 +15,7 @@ use crate::http::{Server, request, token};
 
 fn created(id: &str, ticket: &str, customer: &str, at: &str) -> Value {
     json!({"id": id, "ticket": ticket, "type": "created", "at": at, "customer": customer,
-           "service": "managed-workplace", "priority": "P2"})
+           "service": "service-desk", "priority": "P2"})
 }
 
 #[test]
@@ -256,4 +256,68 @@ fn the_demo_serves_a_seeded_provider() {
     assert_eq!(page.json()["events"].as_array().map(Vec::len), Some(2));
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The clocks of the logged tickets over the stored, active agreements: a P1 of acme's, open
+/// far past its target, is breached; a customer sees only its own tickets' clocks.
+#[test]
+fn clocks_are_served_over_the_active_agreements_and_filtered_by_customer() {
+    for backend in backends("server_clocks") {
+        let examples = crate::workspace().join("examples");
+        let flags = backend.flags();
+        let with_store = |args: &[&str]| {
+            let mut all = args.to_vec();
+            all.extend(flags.iter().map(String::as_str));
+            crate::accord(&all).ok()
+        };
+        with_store(&["apply", examples.to_str().expect("a path")]);
+        for agreement in ["corporate-sla", "acme-sla"] {
+            for action in ["submit", "approve", "activate"] {
+                with_store(&["lifecycle", agreement, action]);
+            }
+        }
+        let agent = token(&backend, "helpdesk", "agent", &[]);
+        let acme = token(&backend, "acme-portal", "customer", &["--customer", "acme"]);
+        let server = Server::start(&backend);
+        // The agreements are active from now on: the tickets come after.
+        let opened = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
+        let mut events = json!([
+            created("a-1", "T-ACME", "acme", &opened),
+            created("g-1", "T-GLOBEX", "globex", &opened),
+        ]);
+        events[0]["priority"] = json!("P1");
+        assert_eq!(server.post("/api/v1/events", &agent, &events).status, 200);
+        let at = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 8)).to_string();
+        let at = at.as_str();
+        let ticket = server.get(&format!("/api/v1/tickets/T-ACME/clocks?at={at}"), &agent);
+        assert_eq!(ticket.status, 200, "{}", ticket.body);
+        let clocks = ticket.json()["clocks"].as_array().cloned().unwrap_or_default();
+        assert!(
+            clocks
+                .iter()
+                .any(|clock| clock["metric"] == "resolution" && clock["state"] == "breached"),
+            "{}",
+            ticket.body
+        );
+        let breached = server.get(&format!("/api/v1/clocks?state=breached&at={at}"), &agent);
+        assert_eq!(breached.status, 200, "{}", breached.body);
+        assert!(breached.json()["total"].as_u64().unwrap_or(0) >= 1, "{}", breached.body);
+        // Paging: one clock per page, and the cursor goes on.
+        let first = server.get(&format!("/api/v1/clocks?limit=1&at={at}"), &agent).json();
+        let total = first["total"].as_u64().unwrap_or(0);
+        assert!(total >= 2, "{first}");
+        let next = first["next"].as_str().expect("a next cursor").to_owned();
+        let second = server.get(&format!("/api/v1/clocks?limit=1&cursor={next}&at={at}"), &agent);
+        assert_ne!(second.json()["clocks"][0], first["clocks"][0]);
+        // The customer sees its ticket and nothing of globex's.
+        let own = server.get(&format!("/api/v1/clocks?at={at}"), &acme);
+        assert_eq!(own.status, 200);
+        assert!(own.body.contains("T-ACME") && !own.body.contains("T-GLOBEX"), "{}", own.body);
+        let foreign = server.get("/api/v1/tickets/T-GLOBEX/clocks", &acme);
+        assert_eq!(foreign.status, 404);
+        let other = server.get("/api/v1/clocks?customer=globex", &acme);
+        assert_eq!(other.status, 404);
+        let bad = server.get("/api/v1/clocks?state=late", &agent);
+        assert_eq!((bad.status, bad.json()["error"]["field"].clone()), (400, json!("state")));
+    }
 }
