@@ -11,14 +11,14 @@ use accord_core::agreement::{
     EffectiveTerms, LatencyObjective, Percent, Query, format_duration, resolve,
 };
 use accord_core::availability::{
-    Incident, LatencyHistogram, Outage, ProbeTimeline, RequestCount, Rules, account, budget,
-    burn_alerts, heartbeat_outages, parse_period, ratio_timeslices, requests, standard_burn_rules,
-    timeslices,
+    Availability, Budget, BurnAlert, Incident, LatencyHistogram, Outage, ProbeTimeline,
+    RequestCount, Rules, account, budget, burn_alerts, heartbeat_outages, parse_period,
+    ratio_timeslices, requests, standard_burn_rules, timeslices,
 };
 use accord_core::calendar::TimeRange;
 use accord_format::incidents::parse_incidents;
 use accord_format::probes::{Check, ProbeSpec, parse_probes};
-use accord_store::{HeartbeatSettings, ProbeBatch, ProbeResult, ProbeSettings};
+use accord_store::{HeartbeatSettings, ProbeBatch, ProbeResult, ProbeSettings, Store, StoreError};
 use anyhow::{Context, bail};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -80,16 +80,13 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
         None => Timestamp::now(),
     };
     if let Some(store) = args.recorded {
-        // Wide enough for the period in any zone and for following alerts past its end.
-        let (_, utc) = parse_period(args.period, &TimeZone::UTC)
-            .map_err(|message| anyhow::anyhow!("--period: {message}"))?;
-        let margin = SignedDuration::from_hours(24 * 7);
-        let span = TimeRange::new(
-            utc.start().checked_sub(margin).unwrap_or(utc.start()),
-            utc.end().checked_add(margin).unwrap_or(utc.end()),
-        )
-        .expect("ordered");
-        revision_cmd::block_on(sources.load_recorded(store, catalog, span, as_of))??;
+        let span = recorded_span(args.period)?;
+        revision_cmd::block_on(async {
+            let store = revision_cmd::open(store).await?;
+            let loaded = sources.load_recorded(&store, catalog, span, as_of).await;
+            store.close().await;
+            anyhow::Ok(loaded?)
+        })??;
     }
     sources.incidents.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
     if let Some(customer) = args.customer
@@ -97,44 +94,51 @@ pub fn availability(args: &AvailabilityArgs<'_>) -> anyhow::Result<ExitCode> {
     {
         bail!("unknown customer {customer:?}");
     }
-    let mut out = String::new();
-    let mut n_objectives = 0;
-    for customer in catalog.customers.values() {
-        if args.customer.is_some_and(|wanted| wanted != customer.meta.name) {
-            continue;
-        }
-        let (_, first) = parse_period(args.period, &customer.time_zone)
-            .map_err(|message| anyhow::anyhow!("--period: {message}"))?;
-        let on = customer.time_zone.to_datetime(first.start()).date();
-        for service in catalog.services.keys() {
-            let query =
-                Query { customer: &customer.meta.name, service, region: None, site: None, on };
-            let Ok(effective) = resolve(catalog, &query) else { continue };
-            for (name, objective) in &effective.terms.availability {
-                n_objectives += 1;
-                let report = Objective { catalog, effective: &effective, name, objective };
-                report.write(&mut out, args.period, &customer.time_zone, &sources, as_of)?;
-            }
-            for (name, objective) in &effective.terms.latency {
-                n_objectives += 1;
-                let zone = objective.time_zone.as_ref().map_or(&customer.time_zone, |z| &z.value);
-                write_latency(
-                    &mut out,
-                    &effective,
-                    name,
-                    objective,
-                    args.period,
-                    zone,
-                    &sources.latencies,
-                )?;
-            }
-        }
-    }
-    if n_objectives == 0 {
+    let measurements = measure(catalog, args.period, args.customer, &sources, as_of)?;
+    if measurements.is_empty() {
         bail!("no availability objective applies in {}", args.agreements.display());
+    }
+    let mut out = String::new();
+    for measurement in &measurements {
+        write_measurement(&mut out, measurement);
     }
     output::text(&out);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The span to read recorded observations over for `period`: wide enough for the period in
+/// any zone and for following alerts past its end.
+///
+/// # Errors
+///
+/// A period that is not one (`--period: ...`).
+pub(crate) fn recorded_span(period: &str) -> anyhow::Result<TimeRange> {
+    let (_, utc) = parse_period(period, &TimeZone::UTC)
+        .map_err(|message| anyhow::anyhow!("--period: {message}"))?;
+    let margin = SignedDuration::from_hours(24 * 7);
+    Ok(TimeRange::new(
+        utc.start().checked_sub(margin).unwrap_or(utc.start()),
+        utc.end().checked_add(margin).unwrap_or(utc.end()),
+    )
+    .expect("ordered"))
+}
+
+/// What the store holds for the catalog's objectives over `period`, as of `as_of`, incidents
+/// in order: what `GET /api/v1/availability` measures.
+///
+/// # Errors
+///
+/// A period that is not one, or the store's error.
+pub(crate) async fn recorded_sources(
+    store: &Store,
+    catalog: &Catalog,
+    period: &str,
+    as_of: Timestamp,
+) -> anyhow::Result<Sources> {
+    let mut sources = Sources::default();
+    sources.load_recorded(store, catalog, recorded_span(period)?, as_of).await?;
+    sources.incidents.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+    Ok(sources)
 }
 
 /// What `accord record` is asked.
@@ -222,7 +226,7 @@ pub fn record(store: &StoreArg, args: &RecordArgs<'_>) -> anyhow::Result<ExitCod
 
 /// Where outages come from: the files given, then what is recorded in the store.
 #[derive(Default)]
-struct Sources {
+pub(crate) struct Sources {
     incidents: Vec<Incident>,
     requests: BTreeMap<String, Vec<RequestCount>>,
     probes: BTreeMap<String, ProbeTimeline>,
@@ -238,12 +242,11 @@ impl Sources {
     /// recorded one with the same id).
     async fn load_recorded(
         &mut self,
-        store: &StoreArg,
+        store: &Store,
         catalog: &Catalog,
         span: TimeRange,
         as_of: Timestamp,
-    ) -> anyhow::Result<()> {
-        let store = revision_cmd::open(store).await?;
+    ) -> Result<(), StoreError> {
         // Latency minutes are read only for the probes a latency objective names.
         let timed: Vec<&DataSource> = catalog
             .agreements
@@ -283,7 +286,6 @@ impl Sources {
                 self.incidents.push(incident);
             }
         }
-        store.close().await;
         Ok(())
     }
 }
@@ -521,59 +523,399 @@ fn read_probe_results(path: &Path) -> anyhow::Result<ProbeData> {
     Ok((timelines, latencies))
 }
 
+/// What one objective measured over a period: what `accord availability` prints and
+/// `GET /api/v1/availability` answers, so both say the same.
+pub(crate) struct Measurement {
+    /// The customer.
+    pub(crate) customer: String,
+    /// The service the terms are resolved for.
+    pub(crate) service: String,
+    /// The objective's name.
+    pub(crate) name: String,
+    /// The period as asked (`2026-10`).
+    pub(crate) period: String,
+    /// The zone the period is measured in.
+    pub(crate) zone: TimeZone,
+    /// The period's start and end in that zone.
+    pub(crate) range: TimeRange,
+    /// The figures.
+    pub(crate) figures: Figures,
+}
+
+impl Measurement {
+    /// The zone's name: `Europe/Berlin`, or `UTC` for a zone without one.
+    pub(crate) fn zone_name(&self) -> &str {
+        self.zone.iana_name().unwrap_or("UTC")
+    }
+}
+
+/// The figures of an availability or a latency objective.
+pub(crate) enum Figures {
+    /// An availability objective.
+    Availability {
+        /// What is measured: `hosting` or `hosting/compute`.
+        measured: String,
+        /// What the data lacks, in words (a probe's gaps, a source without data).
+        notes: Vec<String>,
+        /// The outcome.
+        outcome: AvailabilityOutcome,
+    },
+    /// A latency objective.
+    Latency(LatencyOutcome),
+}
+
+/// An availability objective's outcome.
+pub(crate) enum AvailabilityOutcome {
+    /// The objective has no target.
+    NoTarget,
+    /// A request-based objective without a `requests:NAME` source.
+    NeedsRequestsSource,
+    /// A request-based objective whose source has no counts in the period.
+    NoRequestCounts {
+        /// The source.
+        source: String,
+    },
+    /// Good requests over all (`requests`), or the mean of slice ratios (`ratio_timeslices`).
+    Requests {
+        /// The method.
+        method: AvailabilityMethod,
+        /// The availability so far.
+        availability: Availability,
+        /// The target.
+        target: Percent,
+        /// For `requests`: failed requests allowed, of the total.
+        allowed: Option<(u64, u64)>,
+    },
+    /// Good slices over all.
+    Timeslices {
+        /// The availability so far.
+        availability: Availability,
+        /// The target.
+        target: Percent,
+        /// Slices so far, and how many were good.
+        n_slices: u32,
+        /// Good slices so far.
+        n_good: u32,
+        /// A slice's length.
+        slice: SignedDuration,
+        /// The share of a slice that must be up for it to be good.
+        slice_target: Percent,
+        /// Bad slices allowed over the whole period.
+        allowed: u64,
+    },
+    /// Up time over eligible time.
+    Time(Box<TimeFigures>),
+}
+
+/// A time-based objective's figures.
+pub(crate) struct TimeFigures {
+    /// The availability so far.
+    pub(crate) availability: Availability,
+    /// The target.
+    pub(crate) target: Percent,
+    /// Eligible time so far.
+    pub(crate) eligible: SignedDuration,
+    /// Time left out so far (maintenance, excluded incidents).
+    pub(crate) left_out: SignedDuration,
+    /// Downtime counted so far.
+    pub(crate) downtime: SignedDuration,
+    /// The error budget over the whole period.
+    pub(crate) budget: Budget,
+    /// Whether the period goes on after the instant the figures are as of (the forecast
+    /// means something only then).
+    pub(crate) ongoing: bool,
+    /// The incidents that overlap the period.
+    pub(crate) incidents: Vec<IncidentFigure>,
+    /// The burn-rate alerts that start in the period.
+    pub(crate) alerts: Vec<BurnAlert>,
+}
+
+/// One incident in a time-based objective's figures.
+pub(crate) struct IncidentFigure {
+    /// The incident.
+    pub(crate) incident: Incident,
+    /// How it counted.
+    pub(crate) counted: IncidentCount,
+}
+
+/// How an incident counted against an objective.
+pub(crate) enum IncidentCount {
+    /// Left out, for this reason.
+    Excluded(String),
+    /// Shorter than the objective's minimum outage.
+    TooShort(SignedDuration),
+    /// Counted as this much downtime.
+    Counted(SignedDuration),
+    /// Not among the period's outages (it overlaps the period only as ongoing).
+    NotCounted,
+}
+
+/// A latency objective's outcome.
+pub(crate) enum LatencyOutcome {
+    /// The objective lacks a percentile or a threshold.
+    NeedsPercentileAndThreshold,
+    /// No samples in the period.
+    NoSamples,
+    /// The percentile of the samples.
+    Measured {
+        /// Which percentile.
+        percentile: Percent,
+        /// Its value.
+        value: SignedDuration,
+        /// The threshold.
+        threshold: SignedDuration,
+        /// Samples counted.
+        n_samples: u64,
+    },
+}
+
+/// Measures every availability and latency objective of the catalog's agreements (of one
+/// customer, when `customer` is given) over `period`, as of `as_of`.
+///
+/// # Errors
+///
+/// A period that is not one (`--period: ...`).
+pub(crate) fn measure(
+    catalog: &Catalog,
+    period: &str,
+    customer: Option<&str>,
+    sources: &Sources,
+    as_of: Timestamp,
+) -> anyhow::Result<Vec<Measurement>> {
+    let mut measurements = Vec::new();
+    for customer_doc in catalog.customers.values() {
+        if customer.is_some_and(|wanted| wanted != customer_doc.meta.name) {
+            continue;
+        }
+        let (_, first) = parse_period(period, &customer_doc.time_zone)
+            .map_err(|message| anyhow::anyhow!("--period: {message}"))?;
+        let on = customer_doc.time_zone.to_datetime(first.start()).date();
+        for service in catalog.services.keys() {
+            let query =
+                Query { customer: &customer_doc.meta.name, service, region: None, site: None, on };
+            let Ok(effective) = resolve(catalog, &query) else { continue };
+            for (name, objective) in &effective.terms.availability {
+                let report = Objective { catalog, effective: &effective, name, objective };
+                measurements.push(report.measure(
+                    period,
+                    &customer_doc.time_zone,
+                    sources,
+                    as_of,
+                )?);
+            }
+            for (name, objective) in &effective.terms.latency {
+                let zone =
+                    objective.time_zone.as_ref().map_or(&customer_doc.time_zone, |z| &z.value);
+                measurements.push(measure_latency(
+                    &effective,
+                    name,
+                    objective,
+                    period,
+                    zone,
+                    &sources.latencies,
+                )?);
+            }
+        }
+    }
+    Ok(measurements)
+}
+
 /// A latency objective: the percentile of the probe's successful checks over the period.
-fn write_latency(
-    out: &mut String,
+fn measure_latency(
     effective: &EffectiveTerms,
     name: &str,
     objective: &LatencyObjective,
     period: &str,
     zone: &TimeZone,
     latencies: &BTreeMap<String, LatencyHistogram>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Measurement> {
     let (_, range) =
         parse_period(period, zone).map_err(|message| anyhow::anyhow!("--period: {message}"))?;
-    let _ = writeln!(
-        out,
-        "{} {} latency {name} {period}, zone {}",
-        effective.customer,
-        effective.service,
-        zone.iana_name().unwrap_or("UTC")
-    );
-    let (Some(percentile), Some(threshold)) = (&objective.percentile, &objective.threshold) else {
-        let _ = writeln!(out, "  needs a percentile and a threshold\n");
-        return Ok(());
-    };
-    let histogram = match objective.source.as_ref().map(|s| &s.value) {
-        Some(DataSource::Probe(probe)) => latencies.get(probe),
-        _ => None,
-    };
-    match histogram.and_then(|h| h.percentile(range, percentile.value)) {
-        Some((value, n_samples)) => {
-            let met = value <= threshold.value;
-            let _ = writeln!(
-                out,
-                "  p{} {} against {}: {} ({n_samples} samples; within 9 %, never under)\n",
-                percentile.value.to_string().trim_end_matches('%'),
-                format_latency(value),
-                format_latency(threshold.value),
-                if met { "met" } else { "missed" },
-            );
+    let outcome = match (&objective.percentile, &objective.threshold) {
+        (Some(percentile), Some(threshold)) => {
+            let histogram = match objective.source.as_ref().map(|s| &s.value) {
+                Some(DataSource::Probe(probe)) => latencies.get(probe),
+                _ => None,
+            };
+            match histogram.and_then(|h| h.percentile(range, percentile.value)) {
+                Some((value, n_samples)) => LatencyOutcome::Measured {
+                    percentile: percentile.value,
+                    value,
+                    threshold: threshold.value,
+                    n_samples,
+                },
+                None => LatencyOutcome::NoSamples,
+            }
         }
-        None => {
-            let _ = writeln!(out, "  no latency samples in the period\n");
-        }
-    }
-    Ok(())
+        _ => LatencyOutcome::NeedsPercentileAndThreshold,
+    };
+    Ok(Measurement {
+        customer: effective.customer.clone(),
+        service: effective.service.clone(),
+        name: name.to_owned(),
+        period: period.to_owned(),
+        zone: zone.clone(),
+        range,
+        figures: Figures::Latency(outcome),
+    })
 }
 
 /// `120ms`, `1.878s`, `2s`.
-fn format_latency(latency: SignedDuration) -> String {
+pub(crate) fn format_latency(latency: SignedDuration) -> String {
     let millis = latency.as_millis();
     match (millis / 1000, millis % 1000) {
         (0, millis) => format!("{millis}ms"),
         (seconds, 0) => format!("{seconds}s"),
         (seconds, millis) => format!("{seconds}.{millis:03}s"),
+    }
+}
+
+/// `met` or `missed`.
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "missed" }
+}
+
+/// Writes one measurement as `accord availability` prints it.
+fn write_measurement(out: &mut String, measurement: &Measurement) {
+    let Measurement { customer, service, name, period, .. } = measurement;
+    let zone_name = measurement.zone_name();
+    let (measured, notes, outcome) = match &measurement.figures {
+        Figures::Latency(outcome) => {
+            let _ = writeln!(out, "{customer} {service} latency {name} {period}, zone {zone_name}");
+            write_latency(out, outcome);
+            return;
+        }
+        Figures::Availability { measured, notes, outcome } => (measured, notes, outcome),
+    };
+    let _ = writeln!(out, "{customer} {service} {name} ({measured}) {period}, zone {zone_name}");
+    for note in notes {
+        let _ = writeln!(out, "  {note}");
+    }
+    match outcome {
+        AvailabilityOutcome::NoTarget => {
+            let _ = writeln!(out, "  no target: nothing to measure against\n");
+        }
+        AvailabilityOutcome::NeedsRequestsSource => {
+            let _ = writeln!(out, "  needs a requests:NAME source\n");
+        }
+        AvailabilityOutcome::NoRequestCounts { source } => {
+            let _ = writeln!(out, "  no request counts of {source} in the period\n");
+        }
+        AvailabilityOutcome::Requests { method: _, availability, target, allowed } => {
+            let met = verdict(availability.meets(*target));
+            let _ = writeln!(out, "  availability {availability} against {target}: {met}");
+            if let Some((allowed, total)) = allowed {
+                let _ = writeln!(
+                    out,
+                    "  error budget: {allowed} failed requests allowed of {total}, {} used",
+                    availability.bad()
+                );
+            }
+            out.push('\n');
+        }
+        AvailabilityOutcome::Timeslices {
+            availability,
+            target,
+            n_slices,
+            n_good,
+            slice,
+            slice_target,
+            allowed,
+        } => {
+            let _ = writeln!(
+                out,
+                "  availability {availability} against {target}: {}; {n_good} of {n_slices} slices of {} good (a slice is good at {slice_target} up)",
+                verdict(availability.meets(*target)),
+                format_duration(*slice),
+            );
+            let _ = writeln!(
+                out,
+                "  error budget: {allowed} bad slices allowed, {} used",
+                n_slices - n_good
+            );
+            out.push('\n');
+        }
+        AvailabilityOutcome::Time(figures) => write_time(out, &measurement.zone, figures),
+    }
+}
+
+fn write_time(out: &mut String, zone: &TimeZone, figures: &TimeFigures) {
+    let TimeFigures { availability, target, budget, .. } = figures;
+    let _ = writeln!(
+        out,
+        "  availability {availability} against {target}: {}; eligible {}, left out {}, downtime {}",
+        verdict(availability.meets(*target)),
+        format_duration(figures.eligible),
+        format_duration(figures.left_out),
+        format_duration(figures.downtime),
+    );
+    let _ = writeln!(
+        out,
+        "  error budget: allowed {}, consumed {}, remaining {}{}",
+        format_duration(budget.allowed),
+        format_duration(budget.consumed),
+        format_duration(budget.remaining),
+        if figures.ongoing {
+            format!("; at this rate the period ends at {}", budget.forecast)
+        } else {
+            String::new()
+        },
+    );
+    let show = |at: Timestamp| at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string();
+    for IncidentFigure { incident, counted } in &figures.incidents {
+        let _ = writeln!(
+            out,
+            "  incident {} {} to {} {}{}{}",
+            incident.id,
+            show(incident.start),
+            incident.end.map_or_else(|| "ongoing".to_owned(), show),
+            incident.impact.as_str(),
+            match counted {
+                IncidentCount::Excluded(reason) => format!(", excluded ({reason})"),
+                IncidentCount::TooShort(minimum) => {
+                    format!(", ignored: shorter than the minimum {}", format_duration(*minimum))
+                }
+                IncidentCount::Counted(counted) =>
+                    format!(", counted {}", format_duration(*counted)),
+                IncidentCount::NotCounted => String::new(),
+            },
+            if incident.cause.is_empty() { String::new() } else { format!(": {}", incident.cause) },
+        );
+    }
+    for alert in &figures.alerts {
+        let _ = writeln!(
+            out,
+            "  alert {} {}.{}x over {} and {}: {} to {}",
+            alert.rule.severity,
+            alert.rule.tenths / 10,
+            alert.rule.tenths % 10,
+            format_duration(alert.rule.long),
+            format_duration(alert.rule.short),
+            show(alert.start),
+            alert.end.map_or_else(|| "still firing".to_owned(), show),
+        );
+    }
+    out.push('\n');
+}
+
+fn write_latency(out: &mut String, outcome: &LatencyOutcome) {
+    match outcome {
+        LatencyOutcome::NeedsPercentileAndThreshold => {
+            let _ = writeln!(out, "  needs a percentile and a threshold\n");
+        }
+        LatencyOutcome::NoSamples => {
+            let _ = writeln!(out, "  no latency samples in the period\n");
+        }
+        LatencyOutcome::Measured { percentile, value, threshold, n_samples } => {
+            let _ = writeln!(
+                out,
+                "  p{} {} against {}: {} ({n_samples} samples; within 9 %, never under)\n",
+                percentile.to_string().trim_end_matches('%'),
+                format_latency(*value),
+                format_latency(*threshold),
+                verdict(value <= threshold),
+            );
+        }
     }
 }
 
@@ -587,29 +929,24 @@ struct Objective<'a> {
 
 impl Objective<'_> {
     /// A request-based objective: good requests over all, or the mean of slice ratios.
-    fn write_requests(
+    fn measure_requests(
         &self,
-        out: &mut String,
         method: AvailabilityMethod,
         sources: &Sources,
         so_far: TimeRange,
         left_out: &[TimeRange],
         target: Percent,
-    ) {
+    ) -> AvailabilityOutcome {
         let name = match self.objective.source.as_ref().map(|s| &s.value) {
             Some(DataSource::Requests(name) | DataSource::Metric(name)) => name,
-            _ => {
-                let _ = writeln!(out, "  needs a requests:NAME source\n");
-                return;
-            }
+            _ => return AvailabilityOutcome::NeedsRequestsSource,
         };
         let Some(counts) = sources.requests.get(name).filter(|counts| {
             counts.iter().any(|count| {
                 so_far.start() <= count.range.start() && count.range.start() < so_far.end()
             })
         }) else {
-            let _ = writeln!(out, "  no request counts of {name} in the period\n");
-            return;
+            return AvailabilityOutcome::NoRequestCounts { source: name.clone() };
         };
         let availability = match (method, &self.objective.timeslice) {
             (AvailabilityMethod::RatioTimeslices, Some(slice)) => {
@@ -617,28 +954,20 @@ impl Objective<'_> {
             }
             _ => requests(so_far, counts, left_out),
         };
-        let verdict = if availability.meets(target) { "met" } else { "missed" };
-        let _ = writeln!(out, "  availability {availability} against {target}: {verdict}");
-        if method == AvailabilityMethod::Requests {
+        let allowed = (method == AvailabilityMethod::Requests).then(|| {
             let total = u64::try_from(availability.eligible()).unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "  error budget: {} failed requests allowed of {total}, {} used",
-                target.allowed_misses(total),
-                availability.bad()
-            );
-        }
-        out.push('\n');
+            (target.allowed_misses(total), total)
+        });
+        AvailabilityOutcome::Requests { method, availability, target, allowed }
     }
 
-    fn write(
+    fn measure(
         &self,
-        out: &mut String,
         period: &str,
         customer_zone: &TimeZone,
         sources: &Sources,
         as_of: Timestamp,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Measurement> {
         let objective = self.objective;
         let service = objective.service.as_ref().map_or(&self.effective.service, |s| &s.value);
         let component = objective.component.as_ref().map(|c| c.value.as_str());
@@ -646,17 +975,31 @@ impl Objective<'_> {
         let (_, range) =
             parse_period(period, zone).map_err(|message| anyhow::anyhow!("--period: {message}"))?;
         let measured = component.map_or_else(|| service.clone(), |c| format!("{service}/{c}"));
-        let _ = writeln!(
-            out,
-            "{} {} {} ({measured}) {period}, zone {}",
-            self.effective.customer,
-            self.effective.service,
-            self.name,
-            zone.iana_name().unwrap_or("UTC")
-        );
+        let mut notes = Vec::new();
+        let outcome = self.outcome(service, component, range, sources, as_of, &mut notes);
+        Ok(Measurement {
+            customer: self.effective.customer.clone(),
+            service: self.effective.service.clone(),
+            name: self.name.to_owned(),
+            period: period.to_owned(),
+            zone: zone.clone(),
+            range,
+            figures: Figures::Availability { measured, notes, outcome },
+        })
+    }
+
+    fn outcome(
+        &self,
+        service: &str,
+        component: Option<&str>,
+        range: TimeRange,
+        sources: &Sources,
+        as_of: Timestamp,
+        notes: &mut Vec<String>,
+    ) -> AvailabilityOutcome {
+        let objective = self.objective;
         let Some(target) = objective.target.as_ref().map(|target| target.value) else {
-            let _ = writeln!(out, "  no target: nothing to measure against\n");
-            return Ok(());
+            return AvailabilityOutcome::NoTarget;
         };
         let method = objective.method.as_ref().map_or(AvailabilityMethod::Time, |m| m.value);
         let slicing = match (method, &objective.timeslice, &objective.slice_target) {
@@ -710,8 +1053,7 @@ impl Objective<'_> {
             }
         }
         if matches!(method, AvailabilityMethod::Requests | AvailabilityMethod::RatioTimeslices) {
-            self.write_requests(out, method, sources, so_far, &left_out, target);
-            return Ok(());
+            return self.measure_requests(method, sources, so_far, &left_out, target);
         }
         let mut outages = Vec::new();
         // A probe the objective names adds its outages; recorded incidents count too, and
@@ -726,18 +1068,16 @@ impl Objective<'_> {
                             .iter()
                             .map(|gap| gap.end().duration_since(gap.start()))
                             .fold(SignedDuration::ZERO, |sum, length| sum + length);
-                        let _ = writeln!(
-                            out,
-                            "  probe {probe} has no results for {} in {} gaps (counted as up), the first from {}",
+                        notes.push(format!(
+                            "probe {probe} has no results for {} in {} gaps (counted as up), the first from {}",
                             format_duration(total),
                             gaps.len(),
                             gaps[0].start()
-                        );
+                        ));
                     }
                 }
                 None => {
-                    let _ =
-                        writeln!(out, "  no results of probe {probe}: only incidents are counted");
+                    notes.push(format!("no results of probe {probe}: only incidents are counted"));
                 }
             },
             Some(DataSource::Heartbeat(name)) => match sources.heartbeats.get(name) {
@@ -762,10 +1102,9 @@ impl Objective<'_> {
                     }));
                 }
                 _ => {
-                    let _ = writeln!(
-                        out,
-                        "  no check-ins of heartbeat {name}: only incidents are counted"
-                    );
+                    notes.push(format!(
+                        "no check-ins of heartbeat {name}: only incidents are counted"
+                    ));
                 }
             },
             _ => {}
@@ -788,82 +1127,44 @@ impl Objective<'_> {
         }
         if let Some((slice, slice_target)) = slicing {
             let slices = timeslices(so_far, slice, slice_target, &outages, &left_out, &rules);
-            let availability = slices.availability();
             let whole = timeslices(range, slice, slice_target, &[], &left_out, &rules);
-            let allowed = target.allowed_misses(u64::from(whole.n_slices));
-            let _ = writeln!(
-                out,
-                "  availability {availability} against {target}: {}; {} of {} slices of {} good (a slice is good at {slice_target} up)",
-                if availability.meets(target) { "met" } else { "missed" },
-                slices.n_good,
-                slices.n_slices,
-                format_duration(slice),
-            );
-            let _ = writeln!(
-                out,
-                "  error budget: {allowed} bad slices allowed, {} used",
-                slices.n_slices - slices.n_good
-            );
-            out.push('\n');
-            return Ok(());
+            return AvailabilityOutcome::Timeslices {
+                availability: slices.availability(),
+                target,
+                n_slices: slices.n_slices,
+                n_good: slices.n_good,
+                slice,
+                slice_target,
+                allowed: target.allowed_misses(u64::from(whole.n_slices)),
+            };
         }
         let whole = account(range, &outages, &left_out, &rules);
         let now = account(so_far, &outages, &left_out, &rules);
-        let availability = now.availability();
         let budget = budget(target, &whole, &now);
-        let _ = writeln!(
-            out,
-            "  availability {availability} against {target}: {}; eligible {}, left out {}, downtime {}",
-            if availability.meets(target) { "met" } else { "missed" },
-            format_duration(now.eligible()),
-            format_duration(now.left_out),
-            format_duration(now.downtime),
-        );
-        let _ = writeln!(
-            out,
-            "  error budget: allowed {}, consumed {}, remaining {}{}",
-            format_duration(budget.allowed),
-            format_duration(budget.consumed),
-            format_duration(budget.remaining),
-            if until < range.end() {
-                format!("; at this rate the period ends at {}", budget.forecast)
-            } else {
-                String::new()
-            },
-        );
-        let show =
-            |at: Timestamp| at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string();
-        for (incident, excluded) in listed {
-            let counted =
-                whole.outages.iter().find(|counted| counted.outage.range.start() == incident.start);
-            let _ = writeln!(
-                out,
-                "  incident {} {} to {} {}{}{}",
-                incident.id,
-                show(incident.start),
-                incident.end.map_or_else(|| "ongoing".to_owned(), show),
-                incident.impact.as_str(),
-                match (excluded, counted) {
-                    (true, _) => format!(
-                        ", excluded ({})",
-                        incident.excluded.as_ref().map_or("", |(_, reason)| reason.as_str())
+        let incidents = listed
+            .into_iter()
+            .map(|(incident, excluded)| {
+                let counted = whole
+                    .outages
+                    .iter()
+                    .find(|counted| counted.outage.range.start() == incident.start);
+                let counted = match (excluded, counted) {
+                    (true, _) => IncidentCount::Excluded(
+                        incident
+                            .excluded
+                            .as_ref()
+                            .map_or("", |(_, reason)| reason.as_str())
+                            .to_owned(),
                     ),
-                    (false, Some(counted)) if counted.too_short => format!(
-                        ", ignored: shorter than the minimum {}",
-                        format_duration(rules.minimum)
-                    ),
-                    (false, Some(counted)) => {
-                        format!(", counted {}", format_duration(counted.counted))
+                    (false, Some(counted)) if counted.too_short => {
+                        IncidentCount::TooShort(rules.minimum)
                     }
-                    (false, None) => String::new(),
-                },
-                if incident.cause.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", incident.cause)
-                },
-            );
-        }
+                    (false, Some(counted)) => IncidentCount::Counted(counted.counted),
+                    (false, None) => IncidentCount::NotCounted,
+                };
+                IncidentFigure { incident: incident.clone(), counted }
+            })
+            .collect();
         let window = objective
             .window
             .as_ref()
@@ -882,20 +1183,16 @@ impl Objective<'_> {
             &rules,
             &burn_rules,
         );
-        for alert in alerts.into_iter().filter(|alert| alert.start < range.end()) {
-            let _ = writeln!(
-                out,
-                "  alert {} {}.{}x over {} and {}: {} to {}",
-                alert.rule.severity,
-                alert.rule.tenths / 10,
-                alert.rule.tenths % 10,
-                format_duration(alert.rule.long),
-                format_duration(alert.rule.short),
-                show(alert.start),
-                alert.end.map_or_else(|| "still firing".to_owned(), show),
-            );
-        }
-        out.push('\n');
-        Ok(())
+        AvailabilityOutcome::Time(Box::new(TimeFigures {
+            availability: now.availability(),
+            target,
+            eligible: now.eligible(),
+            left_out: now.left_out,
+            downtime: now.downtime,
+            budget,
+            ongoing: until < range.end(),
+            incidents,
+            alerts: alerts.into_iter().filter(|alert| alert.start < range.end()).collect(),
+        }))
     }
 }

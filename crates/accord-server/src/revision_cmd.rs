@@ -232,6 +232,8 @@ fn report_applied(applied: &[Applied]) {
 pub(crate) fn revision_inputs(revisions: &[Revision]) -> Vec<Input> {
     revisions
         .iter()
+        // Other stored documents (the API's `Probes`) are not catalog documents.
+        .filter(|revision| Kind::parse(&revision.kind).is_some())
         .map(|revision| {
             let canonical: serde_json::Value =
                 serde_json::from_str(&revision.canonical).unwrap_or_default();

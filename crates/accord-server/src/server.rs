@@ -14,6 +14,7 @@ pub mod ingest;
 
 mod agreements;
 mod auth;
+mod availability;
 pub mod clocks;
 mod events;
 pub mod metrics;
@@ -96,6 +97,14 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/api/v1/agreements/{name}/diff", get(agreements::diff))
         .route("/api/v1/agreements/{name}/lifecycle", post(agreements::lifecycle))
         .route("/api/v1/terms", get(agreements::terms))
+        .route("/api/v1/probes", get(availability::get_probes).put(availability::put_probes))
+        .route("/api/v1/heartbeats/{name}", post(availability::check_in))
+        .route("/api/v1/request-counts", post(availability::post_request_counts))
+        .route(
+            "/api/v1/incidents",
+            post(availability::post_incidents).get(availability::get_incidents),
+        )
+        .route("/api/v1/availability", get(availability::get_availability))
         .route("/api/v1/login", post(session::login))
         .route("/api/v1/logout", post(session::logout))
         .route("/api/v1/me", get(session::me))

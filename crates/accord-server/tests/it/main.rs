@@ -4,6 +4,7 @@
 mod accounts;
 mod agreements;
 mod api_agreements;
+mod api_availability;
 mod availability;
 mod calendar;
 mod clocks;
