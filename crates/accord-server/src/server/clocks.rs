@@ -87,6 +87,27 @@ impl Clocks {
     }
 }
 
+impl Clocks {
+    /// How many clocks are in each state now, by metric and state, after catching up with the
+    /// log (for `/metrics`).
+    pub(super) async fn by_state(
+        &self,
+        store: &Store,
+    ) -> Result<std::collections::BTreeMap<(&'static str, &'static str), u64>, ApiError> {
+        let now = Timestamp::now();
+        self.with(store, |engine| {
+            let mut counts = std::collections::BTreeMap::new();
+            for ticket in engine.tickets() {
+                for view in ticket.state.views(now) {
+                    *counts.entry((view.metric.as_str(), view.state.as_str())).or_insert(0) += 1;
+                }
+            }
+            counts
+        })
+        .await
+    }
+}
+
 /// An event of the log back into the engine's value; the log holds only checked events.
 fn ticket_event(body: &str) -> Option<TicketEvent> {
     let value: Value = serde_json::from_str(body).ok()?;

@@ -129,5 +129,11 @@ pub(super) async fn metrics(
     auth: Auth,
 ) -> Result<Response, ApiError> {
     auth.require_staff(Scope::Read)?;
-    Ok(([("content-type", "text/plain; version=0.0.4")], state.metrics.render()).into_response())
+    let mut text = state.metrics.render();
+    text.push_str("# HELP accord_clocks SLA clocks of the logged tickets now, by metric and state.\n");
+    text.push_str("# TYPE accord_clocks gauge\n");
+    for ((metric, clock_state), n) in state.clocks.by_state(&state.store).await? {
+        let _ = writeln!(text, "accord_clocks{{metric=\"{metric}\",state=\"{clock_state}\"}} {n}");
+    }
+    Ok(([("content-type", "text/plain; version=0.0.4")], text).into_response())
 }
