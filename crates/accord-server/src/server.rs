@@ -30,9 +30,10 @@ use accord_store::Store;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post, put};
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -84,31 +85,8 @@ pub(crate) fn init_logs(config: &Config) -> anyhow::Result<()> {
 
 /// The routes.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/api/v1/events", post(events::post_events).get(events::get_events))
-        .route("/api/v1/tickets/{ticket}/events", get(events::ticket_events))
-        .route("/api/v1/tickets/{ticket}/clocks", get(clocks::ticket_clocks))
-        .route("/api/v1/clocks", get(clocks::clocks))
-        .route("/api/v1/agreements", get(agreements::list))
-        .route("/api/v1/agreements/apply", post(agreements::apply))
-        .route("/api/v1/agreements/{name}", get(agreements::show))
-        .route("/api/v1/agreements/{name}/diff", get(agreements::diff))
-        .route("/api/v1/agreements/{name}/lifecycle", post(agreements::lifecycle))
-        .route("/api/v1/terms", get(agreements::terms))
-        .route("/api/v1/probes", get(availability::get_probes).put(availability::put_probes))
-        .route("/api/v1/heartbeats/{name}", post(availability::check_in))
-        .route("/api/v1/request-counts", post(availability::post_request_counts))
-        .route(
-            "/api/v1/incidents",
-            post(availability::post_incidents).get(availability::get_incidents),
-        )
-        .route("/api/v1/availability", get(availability::get_availability))
-        .route("/api/v1/login", post(session::login))
-        .route("/api/v1/logout", post(session::logout))
-        .route("/api/v1/me", get(session::me))
-        .route("/metrics", get(metrics::metrics))
+    table()
+        .router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(axum::middleware::from_fn(move |request, next| {
@@ -116,6 +94,80 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
+}
+
+/// Every `(METHOD, path)` the router serves, in the order they are routed: taken from the code
+/// that builds the router, so a route cannot be served without being listed here.
+/// `openapi.json` documents exactly these, and the tests hold the two together.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    table().routes
+}
+
+/// The OpenAPI 3.1 document of the API, written by hand and served as it is committed.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The route table: each route is added once, by method, and recorded as it is added.
+fn table() -> Table {
+    Table::default()
+        .get("/healthz", healthz)
+        .get("/readyz", readyz)
+        .get("/api/v1/openapi.json", openapi)
+        .post("/api/v1/events", events::post_events)
+        .get("/api/v1/events", events::get_events)
+        .get("/api/v1/tickets/{ticket}/events", events::ticket_events)
+        .get("/api/v1/tickets/{ticket}/clocks", clocks::ticket_clocks)
+        .get("/api/v1/clocks", clocks::clocks)
+        .get("/api/v1/agreements", agreements::list)
+        .post("/api/v1/agreements/apply", agreements::apply)
+        .get("/api/v1/agreements/{name}", agreements::show)
+        .get("/api/v1/agreements/{name}/diff", agreements::diff)
+        .post("/api/v1/agreements/{name}/lifecycle", agreements::lifecycle)
+        .get("/api/v1/terms", agreements::terms)
+        .get("/api/v1/probes", availability::get_probes)
+        .put("/api/v1/probes", availability::put_probes)
+        .post("/api/v1/heartbeats/{name}", availability::check_in)
+        .post("/api/v1/request-counts", availability::post_request_counts)
+        .post("/api/v1/incidents", availability::post_incidents)
+        .get("/api/v1/incidents", availability::get_incidents)
+        .get("/api/v1/availability", availability::get_availability)
+        .post("/api/v1/login", session::login)
+        .post("/api/v1/logout", session::logout)
+        .get("/api/v1/me", session::me)
+        .get("/metrics", metrics::metrics)
+}
+
+/// A router being built, and the `(METHOD, path)` pairs routed so far.
+#[derive(Default)]
+struct Table {
+    router: Router<AppState>,
+    routes: Vec<(&'static str, &'static str)>,
+}
+
+impl Table {
+    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Table {
+        self.add("GET", path, get(handler))
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Table {
+        self.add("POST", path, post(handler))
+    }
+
+    fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Table {
+        self.add("PUT", path, put(handler))
+    }
+
+    /// Routes `path` with `method_router`, which serves `method` only. Axum merges the method
+    /// routers of one path, and panics on a method routed twice.
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        method_router: MethodRouter<AppState>,
+    ) -> Table {
+        self.router = self.router.route(path, method_router);
+        self.routes.push((method, path));
+        self
+    }
 }
 
 /// Serves until SIGTERM or SIGINT, starting `live` beside the server.
@@ -197,6 +249,11 @@ async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
+/// The API's description; like `/healthz` it needs no token, as it holds no data.
+async fn openapi() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
 /// Alive: the process answers.
 async fn healthz() -> Response {
     axum::Json(json!({ "status": "ok" })).into_response()
@@ -245,4 +302,60 @@ async fn refuse_declared_oversize(
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such route")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    /// `openapi.json` documents exactly the routes the router serves: one operation for each
+    /// `(METHOD, path)` of [`super::routes`], and none besides.
+    #[test]
+    fn the_openapi_document_lists_every_route_and_only_those() {
+        let document: Value =
+            serde_json::from_str(super::OPENAPI).expect("openapi.json is valid JSON");
+        assert_eq!(document["openapi"], "3.1.0", "openapi.json must say \"openapi\": \"3.1.0\"");
+        let paths = document["paths"].as_object().expect("openapi.json has paths");
+        let documented: BTreeSet<(String, String)> = paths
+            .iter()
+            .flat_map(|(path, item)| {
+                let methods = item.as_object().expect("a path item is an object");
+                methods.keys().map(move |method| (method.to_uppercase(), path.clone()))
+            })
+            .collect();
+        let routed: BTreeSet<(String, String)> = super::routes()
+            .into_iter()
+            .map(|(method, path)| (method.to_owned(), path.to_owned()))
+            .collect();
+        let undocumented: Vec<_> = routed.difference(&documented).collect();
+        assert!(
+            undocumented.is_empty(),
+            "add these routes to crates/accord-server/openapi.json (under \"paths\", with a \
+             summary, parameters and responses): {undocumented:?}"
+        );
+        let unrouted: Vec<_> = documented.difference(&routed).collect();
+        assert!(
+            unrouted.is_empty(),
+            "openapi.json documents routes the router does not serve; remove them or route \
+             them in `server::table`: {unrouted:?}"
+        );
+        // Every reference resolves to a component that exists.
+        let text = super::OPENAPI;
+        for reference in text.split("\"$ref\": \"#/").skip(1) {
+            let pointer = reference.split('"').next().expect("a closing quote");
+            assert!(
+                !document.pointer(&format!("/{pointer}")).unwrap_or(&Value::Null).is_null(),
+                "openapi.json refers to #/{pointer}, which it does not define"
+            );
+        }
+    }
+
+    #[test]
+    fn every_route_is_routed_once() {
+        let routes = super::routes();
+        let unique: BTreeSet<_> = routes.iter().collect();
+        assert_eq!(unique.len(), routes.len(), "{routes:?}");
+    }
 }

@@ -130,7 +130,9 @@ pub(super) async fn metrics(
 ) -> Result<Response, ApiError> {
     auth.require_staff(Scope::Read)?;
     let mut text = state.metrics.render();
-    text.push_str("# HELP accord_clocks SLA clocks of the logged tickets now, by metric and state.\n");
+    text.push_str(
+        "# HELP accord_clocks SLA clocks of the logged tickets now, by metric and state.\n",
+    );
     text.push_str("# TYPE accord_clocks gauge\n");
     for ((metric, clock_state), n) in state.clocks.by_state(&state.store).await? {
         let _ = writeln!(text, "accord_clocks{{metric=\"{metric}\",state=\"{clock_state}\"}} {n}");

@@ -10,6 +10,7 @@ mod calendar;
 mod clocks;
 mod conformance;
 mod http;
+mod matrix;
 mod probes;
 mod server;
 mod sessions;

@@ -320,8 +320,16 @@ fn clocks_are_served_over_the_active_agreements_and_filtered_by_customer() {
         // /metrics counts the clocks now: both tickets' resolution clocks run.
         let metrics = server.get("/metrics", &agent);
         assert_eq!(metrics.status, 200);
-        assert!(metrics.body.contains("accord_clocks{metric=\"resolution\",state="), "{}", metrics.body);
-        assert!(metrics.body.contains("accord_events_ingested_total{outcome=\"new\"} 2"), "{}", metrics.body);
+        assert!(
+            metrics.body.contains("accord_clocks{metric=\"resolution\",state="),
+            "{}",
+            metrics.body
+        );
+        assert!(
+            metrics.body.contains("accord_events_ingested_total{outcome=\"new\"} 2"),
+            "{}",
+            metrics.body
+        );
         assert_eq!(server.get("/metrics", &acme).status, 403);
         let bad = server.get("/api/v1/clocks?state=late", &agent);
         assert_eq!((bad.status, bad.json()["error"]["field"].clone()), (400, json!("state")));
