@@ -53,6 +53,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The clock engine over the log.
     pub clocks: Arc<clocks::Clocks>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 /// `accord serve`.
@@ -186,6 +188,7 @@ pub async fn run(config: Config, live: Option<Live>) -> anyhow::Result<()> {
         ingest,
         metrics: Arc::default(),
         clocks: Arc::default(),
+        trusted_proxies: config.trusted_proxies.clone().into(),
     };
     if let Some(live) = live {
         live(state.clone());

@@ -4,7 +4,7 @@
 //! `ACCORD_*_FILE` variable.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use accord_store::Location;
@@ -41,6 +41,11 @@ max_body_bytes = 8388608
 
 # How long shutdown waits for requests in progress, in seconds. ACCORD_SHUTDOWN_GRACE_SECONDS.
 shutdown_grace_seconds = 30
+
+# Reverse proxies whose X-Forwarded-For header is believed: the client address (for the
+# sign-in rate limit and the log) is then the nearest address in it that is not one of these.
+# ACCORD_TRUSTED_PROXIES, comma-separated.
+trusted_proxies = []
 "#;
 
 /// How logs are written.
@@ -69,6 +74,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long shutdown waits for requests in progress.
     pub shutdown_grace_seconds: u64,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// The database URL is shown with its password redacted.
@@ -82,6 +89,7 @@ impl fmt::Debug for Config {
             .field("log", &self.log)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -98,6 +106,7 @@ struct Layer {
     log: Option<String>,
     max_body_bytes: Option<usize>,
     shutdown_grace_seconds: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 impl Layer {
@@ -121,12 +130,13 @@ impl Layer {
             log: later.log.or(self.log),
             max_body_bytes: later.max_body_bytes.or(self.max_body_bytes),
             shutdown_grace_seconds: later.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
+            trusted_proxies: later.trusted_proxies.or(self.trusted_proxies),
         }
     }
 }
 
 /// The `ACCORD_` variables the server reads, with their keys.
-const VARIABLES: [(&str, &str); 8] = [
+const VARIABLES: [(&str, &str); 9] = [
     ("ACCORD_LISTEN", "listen"),
     ("ACCORD_DATA", "data"),
     ("ACCORD_DATABASE", "database"),
@@ -135,6 +145,7 @@ const VARIABLES: [(&str, &str); 8] = [
     ("ACCORD_LOG", "log"),
     ("ACCORD_MAX_BODY_BYTES", "max_body_bytes"),
     ("ACCORD_SHUTDOWN_GRACE_SECONDS", "shutdown_grace_seconds"),
+    ("ACCORD_TRUSTED_PROXIES", "trusted_proxies"),
 ];
 
 /// Variables of other tools that share the prefix: the test suites' own settings.
@@ -160,6 +171,14 @@ fn environment_layer(environment: &[(String, String)]) -> anyhow::Result<Layer> 
                 })?;
                 toml::Value::Integer(number)
             }
+            "trusted_proxies" => toml::Value::Array(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(|item| toml::Value::String(item.to_owned()))
+                    .collect(),
+            ),
             _ => toml::Value::String(value.clone()),
         };
         table.insert((*key).to_owned(), value);
@@ -225,6 +244,16 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("log_format: {other:?}: expected text or json"),
         };
+        let trusted_proxies = layer
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|text| {
+                text.parse::<IpAddr>().with_context(|| {
+                    format!("trusted_proxies: {text:?} is not an IP address such as 10.0.0.2")
+                })
+            })
+            .collect::<anyhow::Result<Vec<IpAddr>>>()?;
         let max_body_bytes = layer.max_body_bytes.unwrap_or(8 << 20);
         if max_body_bytes < 1024 {
             bail!("max_body_bytes: {max_body_bytes} is too small: at least 1024");
@@ -237,6 +266,7 @@ impl Config {
             log: layer.log.unwrap_or_else(|| "info".to_owned()),
             max_body_bytes,
             shutdown_grace_seconds: layer.shutdown_grace_seconds.unwrap_or(30),
+            trusted_proxies,
         })
     }
 }
@@ -296,6 +326,18 @@ mod tests {
         assert!(error.to_string().contains("ACCORD_LISTN is not a setting"), "{error}");
         // The test suites' variables share the prefix and are not the server's.
         assert!(Config::load(&args(), &env(&[("ACCORD_TEST_POSTGRES_URL", "x")])).is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_come_as_a_list_or_a_comma_separated_variable() {
+        let config =
+            Config::load(&args(), &env(&[("ACCORD_TRUSTED_PROXIES", "10.0.0.2, ::1")])).unwrap();
+        assert_eq!(
+            config.trusted_proxies,
+            ["10.0.0.2".parse::<IpAddr>().unwrap(), "::1".parse().unwrap()]
+        );
+        let error = Config::load(&args(), &env(&[("ACCORD_TRUSTED_PROXIES", "proxy.local")]));
+        assert!(error.unwrap_err().to_string().contains("trusted_proxies: \"proxy.local\""));
     }
 
     #[test]

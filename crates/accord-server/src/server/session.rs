@@ -12,11 +12,10 @@
 //! Failed sign-ins are counted in the store per user name and per client address, so every
 //! server process sharing the database counts the same ones. After [`MAX_FAILURES`] of either
 //! within [`FAILURE_WINDOW`], sign-ins are refused with 429, even with the right password,
-//! until the failures age out of the window. The client address is the TCP peer: behind a
-//! reverse proxy every client shares the proxy's address, and one client failing five times
-//! locks everyone out of signing in for a quarter of an hour.
-//! FIXME: take the address from `X-Forwarded-For` when the request comes from a trusted proxy
-//! (a configuration setting that does not exist yet).
+//! until the failures age out of the window. The client address is the TCP peer, or, when the
+//! peer is one of the configured `trusted_proxies`, the nearest address in `X-Forwarded-For`
+//! that is not a trusted proxy (so clients behind a proxy are counted apart, and a client
+//! cannot forge its address by sending the header itself).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -79,13 +78,40 @@ struct Credentials {
 /// directly, as in handler tests, has none).
 pub(super) struct ClientAddress(Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
-        Ok(ClientAddress(peer.map(|ConnectInfo(address)| address.ip())))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip());
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect();
+        Ok(ClientAddress(peer.map(|peer| client_address(peer, &forwarded, &state.trusted_proxies))))
     }
+}
+
+/// The client behind `peer`: `peer` itself unless it is a trusted proxy; then, walking
+/// `X-Forwarded-For` from the nearest hop, the first address that is not a trusted proxy (a
+/// malformed entry stops the walk at the last trusted hop).
+fn client_address(peer: IpAddr, forwarded: &[&str], trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    let hops = forwarded.iter().flat_map(|value| value.split(',')).map(str::trim).rev();
+    for hop in hops {
+        if !trusted.contains(&client) {
+            break;
+        }
+        match hop.parse::<IpAddr>() {
+            Ok(address) => client = address,
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// `POST /api/v1/login` (anyone): `{"user": NAME, "password": PASSWORD}` in; the user, its
@@ -345,6 +371,21 @@ fn cookie_header(request_headers: &HeaderMap, value: &str, max_age_secs: i64) ->
 mod tests {
     use super::*;
     use crate::account_cmd::hash_password;
+
+    #[test]
+    fn the_client_behind_trusted_proxies_is_the_first_untrusted_hop() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let trusted = [ip("10.0.0.2"), ip("10.0.0.3")];
+        // Straight from a client: the header is not believed.
+        assert_eq!(client_address(ip("203.0.113.9"), &["1.2.3.4"], &trusted), ip("203.0.113.9"));
+        // Through two trusted proxies; the leftmost entry was sent by the client and is
+        // ignored because an untrusted hop comes first.
+        let through = ["6.6.6.6, 198.51.100.7, 10.0.0.3"];
+        assert_eq!(client_address(ip("10.0.0.2"), &through, &trusted), ip("198.51.100.7"));
+        // A trusted proxy with no header, or a malformed one, is the client as far as known.
+        assert_eq!(client_address(ip("10.0.0.2"), &[], &trusted), ip("10.0.0.2"));
+        assert_eq!(client_address(ip("10.0.0.2"), &["junk"], &trusted), ip("10.0.0.2"));
+    }
 
     #[test]
     fn the_dummy_hash_costs_what_a_real_one_does() {

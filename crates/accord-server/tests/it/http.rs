@@ -28,11 +28,22 @@ impl Server {
     /// A server with `ACCORD_LOG` at `log`, its standard error kept for [`Server::stop`] when
     /// `capture` is set and passed through otherwise.
     pub(crate) fn start_with(backend: &Backend, log: &str, capture: bool) -> Server {
+        Server::start_with_env(backend, log, capture, &[])
+    }
+
+    /// The same, with more environment variables (settings such as `ACCORD_TRUSTED_PROXIES`).
+    pub(crate) fn start_with_env(
+        backend: &Backend,
+        log: &str,
+        capture: bool,
+        environment: &[(&str, &str)],
+    ) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(backend.flags())
             .env("ACCORD_LOG", log)
+            .envs(environment.iter().copied())
             .stdout(Stdio::piped())
             .stderr(if capture { Stdio::piped() } else { Stdio::inherit() })
             .spawn()

@@ -249,8 +249,52 @@ fn six_bad_attempts_lock_the_user_out_even_with_the_right_password() {
         let right = login(&server, "ann", PASSWORD);
         assert_eq!((right.status, right.code()), (429, json!("too_many_attempts")));
         assert_eq!(right.header("set-cookie"), None);
-        // FIXME: a success clearing the user's failures is not tested here: every request
-        // comes from 127.0.0.1, whose own count a success rightly keeps.
+    }
+}
+
+/// Behind a trusted proxy, clients are counted by the address the proxy forwards: one client's
+/// failures lock that client, not the others; a success clears the user's failures.
+#[test]
+fn behind_a_trusted_proxy_each_client_is_counted_apart() {
+    for backend in backends("sessions_proxy") {
+        user(&backend, "ann", "agent", &[]);
+        let trusted = [("ACCORD_TRUSTED_PROXIES", "127.0.0.1")];
+        let server = Server::start_with_env(&backend, "warn", false, &trusted);
+        let from = |client: &'static str, name: &str, password: &str| {
+            let body = json!({"user": name, "password": password}).to_string();
+            server.send("POST", "/api/v1/login", &[("X-Forwarded-For", client)], body.as_bytes())
+        };
+        for attempt in 1..=5 {
+            let reply = from("198.51.100.1", &format!("guess-{attempt}"), PASSWORD);
+            assert_eq!(reply.status, 401, "attempt {attempt}: {}", reply.body);
+        }
+        assert_eq!(from("198.51.100.1", "ann", PASSWORD).status, 429);
+        // Another client behind the same proxy is not locked out.
+        assert_eq!(from("198.51.100.2", "ann", PASSWORD).status, 200);
+        // Four failures for ann, a success, four more: the success cleared the first four.
+        for client in ["198.51.100.3", "198.51.100.4", "198.51.100.5", "198.51.100.6"] {
+            assert_eq!(from(client, "ann", "wrong password!").status, 401);
+        }
+        assert_eq!(from("198.51.100.7", "ann", PASSWORD).status, 200);
+        for client in ["198.51.100.8", "198.51.100.9", "198.51.100.10", "198.51.100.11"] {
+            assert_eq!(from(client, "ann", "wrong password!").status, 401);
+        }
+        // A client that is not a trusted proxy cannot pick its address: straight to a server
+        // that trusts no proxy, the header is ignored and the failures count for 127.0.0.1.
+        drop(server);
+        let plain = Server::start(&backend);
+        for attempt in 1..=5 {
+            let body = json!({"user": format!("x-{attempt}"), "password": PASSWORD}).to_string();
+            let forged = format!("203.0.113.{attempt}");
+            let reply = plain.send(
+                "POST",
+                "/api/v1/login",
+                &[("X-Forwarded-For", forged.as_str())],
+                body.as_bytes(),
+            );
+            assert_eq!(reply.status, 401);
+        }
+        assert_eq!(login(&plain, "ann", PASSWORD).status, 429);
     }
 }
 
