@@ -15,6 +15,7 @@ pub mod ingest;
 mod agreements;
 mod auth;
 mod availability;
+mod catalog;
 pub mod clocks;
 mod events;
 pub mod metrics;
@@ -125,6 +126,11 @@ fn table() -> Table {
         .get("/api/v1/agreements/{name}/diff", agreements::diff)
         .post("/api/v1/agreements/{name}/lifecycle", agreements::lifecycle)
         .get("/api/v1/terms", agreements::terms)
+        .get("/api/v1/customers", catalog::customers)
+        .get("/api/v1/customers/{name}", catalog::customer)
+        .get("/api/v1/services", catalog::services)
+        .get("/api/v1/calendars", catalog::calendars)
+        .get("/api/v1/maintenance", catalog::maintenance)
         .get("/api/v1/probes", availability::get_probes)
         .put("/api/v1/probes", availability::put_probes)
         .post("/api/v1/heartbeats/{name}", availability::check_in)

@@ -80,6 +80,12 @@ const ROWS: &[Row] = &[
     // An unknown action: 400 for those who may move revisions.
     row("POST", "/api/v1/agreements/{name}/lifecycle", "/api/v1/agreements/acme-sla/lifecycle", Some((JSON, r#"{"action": "none"}"#)), [401, 400, 400, 403, 403, 403]),
     row("GET", "/api/v1/terms", "/api/v1/terms?customer=acme&service=cloud-hosting", None, [401, 200, 200, 200, 200, 404]),
+    row("GET", "/api/v1/customers", "/api/v1/customers", None, [401, 200, 200, 200, 200, 200]),
+    row("GET", "/api/v1/customers/{name}", "/api/v1/customers/acme", None, [401, 200, 200, 200, 200, 404]),
+    row("GET", "/api/v1/customers/{name}", "/api/v1/customers/globex", None, [401, 200, 200, 200, 404, 200]),
+    row("GET", "/api/v1/services", "/api/v1/services", None, [401, 200, 200, 200, 200, 200]),
+    row("GET", "/api/v1/calendars", "/api/v1/calendars", None, [401, 200, 200, 200, 200, 200]),
+    row("GET", "/api/v1/maintenance", "/api/v1/maintenance", None, [401, 200, 200, 200, 200, 200]),
     row("GET", "/api/v1/terms", "/api/v1/terms?customer=globex&service=cloud-hosting", None, [401, 200, 200, 200, 404, 200]),
     row("GET", "/api/v1/probes", "/api/v1/probes", None, [401, 200, 200, 200, 200, 200]),
     // A probe file that is not one: 400 for those who may store probes.

@@ -317,6 +317,27 @@ fn clocks_are_served_over_the_active_agreements_and_filtered_by_customer() {
         assert_eq!(foreign.status, 404);
         let other = server.get("/api/v1/clocks?customer=globex", &acme);
         assert_eq!(other.status, 404);
+        // The catalog: a customer sees its own record (staff all three); everyone sees the
+        // maintenance schedule.
+        let customers = server.get("/api/v1/customers", &acme).json();
+        let names: Vec<&str> = customers["customers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert_eq!(names, ["acme"]);
+        assert_eq!(
+            server.get("/api/v1/customers", &agent).json()["customers"].as_array().map(Vec::len),
+            Some(3)
+        );
+        let maintenance = server.get("/api/v1/maintenance", &acme).json();
+        let windows = maintenance["maintenance"].as_array().cloned().unwrap_or_default();
+        assert!(
+            windows.iter().any(|window| window["recurring"] == true
+                && window["next"].as_array().is_some_and(|next| !next.is_empty())),
+            "{maintenance}"
+        );
         // /metrics counts the clocks now: both tickets' resolution clocks run.
         let metrics = server.get("/metrics", &agent);
         assert_eq!(metrics.status, 200);
