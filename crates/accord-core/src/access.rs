@@ -180,6 +180,15 @@ impl Principal {
             None => self.role != Role::Customer,
         }
     }
+
+    /// Whether it may see data that belongs to `customer`, or, for `None`, to no customer (a
+    /// ticket that never named one): that only the provider's staff see.
+    pub fn sees_data_of(&self, customer: Option<&str>) -> bool {
+        match customer {
+            Some(customer) => self.sees_customer(customer),
+            None => self.customer.is_none() && self.role != Role::Customer,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -209,5 +218,10 @@ mod tests {
         assert!(!unbound.sees_customer("acme"));
         let agent = Principal::new("cy".into(), Role::Agent, Scopes::ALL, None);
         assert!(agent.sees_customer("acme"));
+        // Data of no customer is the provider's own.
+        assert!(
+            agent.sees_data_of(None) && !acme.sees_data_of(None) && !unbound.sees_data_of(None)
+        );
+        assert!(acme.sees_data_of(Some("acme")) && !acme.sees_data_of(Some("globex")));
     }
 }

@@ -486,15 +486,19 @@ fn read_probe_lines(path: &Path) -> anyhow::Result<BTreeMap<String, Vec<ProbeLin
     Ok(probes)
 }
 
-/// How a probe's results become outages: its retries, and no result for two intervals is a
-/// gap in the data.
+/// How the results of a probe run every `interval` become outages: after `retries` failures
+/// in a row it is down, and no result for two intervals is a gap in the data.
+pub(crate) fn probe_settings_of(retries: u32, interval: SignedDuration) -> ProbeSettings {
+    ProbeSettings { retries, max_gap: interval.checked_mul(2) }
+}
+
+/// The settings of a probe as its recorded results carry them (the newest result's).
 fn probe_settings(lines: &[ProbeLine]) -> ProbeSettings {
     let last = lines.last();
-    ProbeSettings {
-        retries: last.map_or(2, |line| line.retries),
-        max_gap: last
-            .and_then(|line| line.interval)
-            .map(|seconds| SignedDuration::from_secs(2 * seconds.max(1))),
+    let retries = last.map_or(2, |line| line.retries);
+    match last.and_then(|line| line.interval) {
+        Some(seconds) => probe_settings_of(retries, SignedDuration::from_secs(seconds.max(1))),
+        None => ProbeSettings { retries, max_gap: None },
     }
 }
 

@@ -596,20 +596,19 @@ pub struct GenerateArgs<'a> {
     pub output: Option<&'a Path>,
 }
 
-/// `accord clock generate`.
-pub fn generate_history(args: &GenerateArgs<'_>) -> anyhow::Result<ExitCode> {
-    let loaded = agreement_cmd::load(args.agreements)?;
-    let catalog = &loaded.catalog;
-    let from = agreement_cmd::parse_date("--from", args.from)?;
-    let start =
-        from.to_zoned(TimeZone::UTC).context("--from: outside the supported range")?.timestamp();
-    // Each customer opens tickets on the services an SLA covers for it.
-    let customers = synth::customers(catalog, from);
+/// A generator of `tickets` tickets over `days` days from `start` for the customers of
+/// `catalog`, each on the services an SLA in force then covers for it, with the catalog's
+/// request types; `None` when no customer has a service.
+pub(crate) fn synth_spec(
+    catalog: &accord_core::agreement::Catalog,
+    start: Timestamp,
+    days: u32,
+    tickets: usize,
+    seed: u64,
+) -> Option<SynthSpec> {
+    let customers = synth::customers(catalog, start.to_zoned(TimeZone::UTC).date());
     if customers.is_empty() {
-        bail!(
-            "{} defines no customers or no services to generate tickets for",
-            args.agreements.display()
-        );
+        return None;
     }
     let mut request_types: Vec<String> = catalog
         .agreements
@@ -620,15 +619,30 @@ pub fn generate_history(args: &GenerateArgs<'_>) -> anyhow::Result<ExitCode> {
         .collect();
     request_types.sort();
     request_types.dedup();
-    let spec = SynthSpec {
-        seed: args.seed,
-        tickets: args.tickets,
+    Some(SynthSpec {
+        seed,
+        tickets,
         start,
-        days: args.days,
+        days,
         customers,
         priorities: vec![("P1".into(), 3), ("P2".into(), 12), ("P3".into(), 45), ("P4".into(), 40)],
         request_types,
         waiting_statuses: vec!["waiting_on_customer".into(), "waiting_on_vendor".into()],
+    })
+}
+
+/// `accord clock generate`.
+pub fn generate_history(args: &GenerateArgs<'_>) -> anyhow::Result<ExitCode> {
+    let loaded = agreement_cmd::load(args.agreements)?;
+    let catalog = &loaded.catalog;
+    let from = agreement_cmd::parse_date("--from", args.from)?;
+    let start =
+        from.to_zoned(TimeZone::UTC).context("--from: outside the supported range")?.timestamp();
+    let Some(spec) = synth_spec(catalog, start, args.days, args.tickets, args.seed) else {
+        bail!(
+            "{} defines no customers or no services to generate tickets for",
+            args.agreements.display()
+        );
     };
     let events: Vec<TicketEvent> = generate(&spec);
     let mut text = String::with_capacity(events.len() * 160);

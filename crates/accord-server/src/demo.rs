@@ -10,9 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accord_core::access::Role;
-use accord_core::agreement::Metric;
 use accord_core::availability::{Affected, Impact, Incident};
-use accord_core::clock::synth::{self, SynthSpec};
+use accord_core::clock::synth;
 use accord_core::lifecycle::Action;
 use accord_format::events::to_json;
 use accord_store::{NewEvent, NewToken, NewUser, ProbeBatch, ProbeResult, ProbeSettings, Store};
@@ -21,6 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Map;
 
 use crate::cli::{DemoArgs, ServeArgs};
+use crate::clock_cmd::synth_spec;
 use crate::server::AppState;
 use crate::server::config::Config;
 use crate::{account_cmd, agreement_cmd, output, revision_cmd, server};
@@ -192,7 +192,7 @@ async fn seed(store: &Store, catalog: &accord_core::agreement::Catalog) -> anyho
 
     let start = now - SignedDuration::from_hours(24 * HISTORY_DAYS);
     let days = u32::try_from(HISTORY_DAYS).unwrap_or(90);
-    let events = match spec(catalog, start, days, 3000, 7) {
+    let events = match synth_spec(catalog, start, days, 3000, 7) {
         Some(spec) => synth::generate(&spec),
         None => Vec::new(),
     };
@@ -289,40 +289,6 @@ fn probe_names(catalog: &accord_core::agreement::Catalog) -> Vec<String> {
     names
 }
 
-/// Tickets for the catalog's customers from `start`.
-fn spec(
-    catalog: &accord_core::agreement::Catalog,
-    start: Timestamp,
-    days: u32,
-    tickets: usize,
-    seed: u64,
-) -> Option<SynthSpec> {
-    let on = start.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let customers = synth::customers(catalog, on);
-    if customers.is_empty() {
-        return None;
-    }
-    let mut request_types: Vec<String> = catalog
-        .agreements
-        .values()
-        .flat_map(|agreement| agreement.terms.tickets.keys())
-        .filter(|(metric, _)| *metric == Metric::Request)
-        .map(|(_, key)| key.clone())
-        .collect();
-    request_types.sort();
-    request_types.dedup();
-    Some(SynthSpec {
-        seed,
-        tickets,
-        start,
-        days,
-        customers,
-        priorities: vec![("P1".into(), 3), ("P2".into(), 12), ("P3".into(), 45), ("P4".into(), 40)],
-        request_types,
-        waiting_statuses: vec!["waiting_on_customer".into(), "waiting_on_vendor".into()],
-    })
-}
-
 /// While the server runs: a new ticket's events every few seconds (each event posted when its
 /// instant comes), and every probe's result every minute.
 async fn simulate(state: AppState, catalog: accord_core::agreement::Catalog) {
@@ -333,7 +299,8 @@ async fn simulate(state: AppState, catalog: accord_core::agreement::Catalog) {
         tokio::time::sleep(Duration::from_secs(5)).await;
         round += 1;
         let now = Timestamp::now();
-        if let Some(spec) = spec(&catalog, now - SignedDuration::from_hours(24), 1, 1, 1000 + round)
+        if let Some(spec) =
+            synth_spec(&catalog, now - SignedDuration::from_hours(24), 1, 1, 1000 + round)
         {
             // A ticket of the last day: what has happened to it by now goes in.
             let events: Vec<_> =

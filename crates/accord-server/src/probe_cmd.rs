@@ -23,10 +23,10 @@ use rustls::pki_types::ServerName;
 use rustls::{CertificateError, ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use serde_json::json;
 
-use accord_store::{ProbeBatch, ProbeSettings};
+use accord_store::ProbeBatch;
 
 use crate::cli::StoreArg;
-use crate::{output, revision_cmd};
+use crate::{availability_cmd, output, revision_cmd};
 
 /// One check's outcome.
 #[derive(Clone, Debug)]
@@ -344,11 +344,7 @@ impl Recorder {
                 let probe = &probes[*idx];
                 ProbeBatch {
                     probe: &probe.name,
-                    settings: ProbeSettings {
-                        retries: probe.retries,
-                        // No result for two intervals is a gap in the data.
-                        max_gap: probe.interval.checked_mul(2),
-                    },
+                    settings: availability_cmd::probe_settings_of(probe.retries, probe.interval),
                     results: std::slice::from_ref(result),
                 }
             })

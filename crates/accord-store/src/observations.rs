@@ -200,6 +200,11 @@ fn decode_counts(text: &str, source: &str, minute: i64) -> Result<Vec<(u16, u32)
         .collect()
 }
 
+/// A duration as stored: whole microseconds (both databases keep a setting as `BIGINT`).
+pub(crate) fn duration_micros(duration: Option<SignedDuration>) -> Option<i64> {
+    duration.map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
 fn microseconds(duration: SignedDuration) -> SignedDuration {
     SignedDuration::from_micros(i64::try_from(duration.as_micros()).unwrap_or(i64::MAX))
 }

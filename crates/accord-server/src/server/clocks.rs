@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use accord_core::access::{Principal, Scope};
+use accord_core::access::Scope;
 use accord_core::clock::{ClockState, Engine, TicketEvent};
 use accord_format::events::parse_event;
 use accord_store::Store;
@@ -145,20 +145,14 @@ pub(super) async fn ticket_clocks(
         .clocks
         .with(&state.store, |engine| {
             let ticket = engine.ticket(&ticket)?;
-            visible(&principal, ticket.state.customer.as_deref())
+            principal
+                .sees_data_of(ticket.state.customer.as_deref())
                 .then(|| ticket_json(&ticket.id, &ticket.state, &ticket.state.views(as_of), as_of))
         })
         .await?;
     match found {
         Some(body) => Ok(axum::Json(body).into_response()),
         None => Err(ApiError::not_found(format!("no ticket {ticket}"))),
-    }
-}
-
-fn visible(principal: &Principal, customer: Option<&str>) -> bool {
-    match customer {
-        Some(customer) => principal.sees_customer(customer),
-        None => principal.customer.is_none(),
     }
 }
 
@@ -238,7 +232,7 @@ pub(super) async fn clocks(
             for ticket in engine.tickets() {
                 let ticket_state = &ticket.state;
                 let customer = ticket_state.customer.as_deref();
-                if !visible(&principal, customer)
+                if !principal.sees_data_of(customer)
                     || query.customer.as_deref().is_some_and(|wanted| Some(wanted) != customer)
                     || query
                         .service

@@ -169,11 +169,7 @@ pub(super) async fn ticket_events(
         let body: Value = serde_json::from_str(&event.body).ok()?;
         body.get("customer").and_then(Value::as_str).map(str::to_owned)
     });
-    let visible = match &customer {
-        Some(customer) => principal.sees_customer(customer),
-        None => principal.customer.is_none(),
-    };
-    if events.is_empty() || !visible {
+    if events.is_empty() || !principal.sees_data_of(customer.as_deref()) {
         return Err(ApiError::not_found(format!("no ticket {ticket}")));
     }
     let listed: Vec<Value> = events.iter().map(listed).collect();

@@ -106,10 +106,11 @@ fn new_events(events: &[OwnedEvent]) -> Vec<NewEvent<'_>> {
 async fn append_group(store: &Store, group: Vec<Job>) {
     let now = Timestamp::now();
     if group.len() > 1 {
-        let all: Vec<OwnedEvent> = group.iter().flat_map(|job| job.events.clone()).collect();
+        let all: Vec<NewEvent<'_>> = group.iter().flat_map(|job| new_events(&job.events)).collect();
+        let appended = store.append_events(&all, now).await;
         // On an error (one request's conflict, two requests carrying the same event with
         // different content, a failure) each request is tried alone for its own answer.
-        if let Ok(appended) = store.append_events(&new_events(&all), now).await {
+        if let Ok(appended) = appended {
             let mut rest = appended.as_slice();
             for job in group {
                 let (mine, others) = rest.split_at(job.events.len());

@@ -8,7 +8,9 @@ use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Transaction};
 
 use super::{PgStore, column, optional_instant};
-use crate::observations::{ObservationTx, SourceKind, SourceRow, stored_exclusion, stored_impact};
+use crate::observations::{
+    ObservationTx, SourceKind, SourceRow, duration_micros, stored_exclusion, stored_impact,
+};
 use crate::{StoreError, database};
 
 /// One observation transaction.
@@ -61,10 +63,6 @@ fn source_row(row: &PgRow, name: &str) -> Result<SourceRow, StoreError> {
 
 fn ts(at: Timestamp) -> jiff_sqlx::Timestamp {
     at.to_sqlx()
-}
-
-fn duration_micros(duration: Option<SignedDuration>) -> Option<i64> {
-    duration.map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 impl ObservationTx for PgObservations {

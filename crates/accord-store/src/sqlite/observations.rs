@@ -7,7 +7,9 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, Transaction};
 
 use super::{SqliteStore, column, instant, micros, optional_instant};
-use crate::observations::{ObservationTx, SourceKind, SourceRow, stored_exclusion, stored_impact};
+use crate::observations::{
+    ObservationTx, SourceKind, SourceRow, duration_micros, stored_exclusion, stored_impact,
+};
 use crate::{StoreError, database};
 
 /// One observation transaction.
@@ -56,10 +58,6 @@ fn source_row(row: &SqliteRow, name: &str) -> Result<SourceRow, StoreError> {
             last: optional_instant(row, "last_at", &what)?,
         },
     })
-}
-
-fn duration_micros(duration: Option<SignedDuration>) -> Option<i64> {
-    duration.map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 impl ObservationTx for SqliteObservations {
