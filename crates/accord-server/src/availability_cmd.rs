@@ -551,6 +551,43 @@ impl Measurement {
     pub(crate) fn zone_name(&self) -> &str {
         self.zone.iana_name().unwrap_or("UTC")
     }
+
+    /// The availability so far; `None` for latency objectives and those not measured.
+    pub(crate) fn availability(&self) -> Option<Availability> {
+        match &self.figures {
+            Figures::Availability { outcome, .. } => match outcome {
+                AvailabilityOutcome::Requests { availability, .. }
+                | AvailabilityOutcome::Timeslices { availability, .. } => Some(*availability),
+                AvailabilityOutcome::Time(figures) => Some(figures.availability),
+                _ => None,
+            },
+            Figures::Latency(_) => None,
+        }
+    }
+
+    /// The share of the period's error budget left: 1 untouched, 0 spent, below 0 overspent;
+    /// `None` where the objective has no budget (or one of nothing).
+    pub(crate) fn budget_left(&self) -> Option<f64> {
+        let Figures::Availability { outcome, .. } = &self.figures else {
+            return None;
+        };
+        #[allow(clippy::cast_precision_loss)] // Budgets are far below 2^52.
+        let share = |allowed: i128, spent: i128| {
+            (allowed > 0).then(|| (allowed - spent) as f64 / allowed as f64)
+        };
+        match outcome {
+            AvailabilityOutcome::Requests { availability, allowed: Some((allowed, _)), .. } => {
+                share(i128::from(*allowed), availability.bad())
+            }
+            AvailabilityOutcome::Timeslices { n_slices, n_good, allowed, .. } => {
+                share(i128::from(*allowed), i128::from(n_slices - n_good))
+            }
+            AvailabilityOutcome::Time(figures) => {
+                share(figures.budget.allowed.as_nanos(), figures.budget.consumed.as_nanos())
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The figures of an availability or a latency objective.

@@ -276,6 +276,56 @@ pub(crate) async fn active_catalog(
     today: Date,
     now: Timestamp,
 ) -> Result<Catalog, StoredError> {
+    catalog_choosing(store, |history, zone| {
+        // The instant to judge by: now for today, else the date's start in the zone.
+        let at = if on == today { now } else { midnight(on, zone).unwrap_or(now) };
+        history.active_at(at).map(|active| active.number)
+    })
+    .await
+}
+
+/// The catalog in force over `period` (`2026-10`, `2026-Q4`, `2026`, in each agreement's
+/// zone), up to `now`: of each agreement the revision active last in that time, so an
+/// agreement superseded or terminated during the period still answers for it. Agreements
+/// not active at any time in it are left out.
+pub(crate) async fn catalog_in_force(
+    store: &Store,
+    period: &str,
+    now: Timestamp,
+) -> Result<Catalog, StoredError> {
+    catalog_choosing(store, |history, zone| {
+        let (_, range) = accord_core::availability::parse_period(period, zone).ok()?;
+        let end = range.end().min(now);
+        if end <= range.start() {
+            return None;
+        }
+        // The state changes only at transitions: the last active instant in the range is
+        // its end or just before a transition inside it.
+        let just_before = |at: Timestamp| at.checked_sub(jiff::SignedDuration::from_nanos(1)).ok();
+        let mut candidates: Vec<Timestamp> = history
+            .transitions
+            .iter()
+            .map(|transition| transition.effective_at)
+            .filter(|at| range.start() < *at && *at <= end)
+            .filter_map(just_before)
+            .collect();
+        candidates.extend(just_before(end));
+        candidates.sort_unstable();
+        candidates
+            .iter()
+            .rev()
+            .filter(|at| range.start() <= **at)
+            .find_map(|at| history.active_at(*at).map(|active| active.number))
+    })
+    .await
+}
+
+/// The latest revision of every document without a lifecycle, and of each agreement the
+/// revision `choose` picks from its history and zone (none: left out).
+async fn catalog_choosing(
+    store: &Store,
+    choose: impl Fn(&History, &TimeZone) -> Option<u32>,
+) -> Result<Catalog, StoredError> {
     let latest = store.latest(None).await.map_err(StoredError::ReadingLatest)?;
     let (agreements, others): (Vec<Revision>, Vec<Revision>) =
         latest.into_iter().partition(|revision| revision.kind == "Agreement");
@@ -284,15 +334,13 @@ pub(crate) async fn active_catalog(
     for latest in agreements {
         let name = latest.name.clone();
         let history = History::read(store, "Agreement", &name).await?;
-        // The instant to judge by: now for today, else the date's start in the zone.
         let probe = catalog_from(std::slice::from_ref(&latest))?;
         let zone = probe
             .agreements
             .get(&name)
             .map_or(TimeZone::UTC, |agreement| agreement_zone(&catalog, agreement));
-        let at = if on == today { now } else { midnight(on, &zone).unwrap_or(now) };
-        if let Some(active) = history.active_at(at) {
-            chosen.push(store.revision("Agreement", &name, active.number).await?);
+        if let Some(number) = choose(&history, &zone) {
+            chosen.push(store.revision("Agreement", &name, number).await?);
         }
     }
     catalog.agreements = catalog_from(&chosen)?.agreements;

@@ -134,6 +134,7 @@ fn table() -> Table {
         .get("/api/v1/probes", availability::get_probes)
         .put("/api/v1/probes", availability::put_probes)
         .post("/api/v1/heartbeats/{name}", availability::check_in)
+        .post("/api/v1/probe-results", availability::post_probe_results)
         .post("/api/v1/request-counts", availability::post_request_counts)
         .post("/api/v1/incidents", availability::post_incidents)
         .get("/api/v1/incidents", availability::get_incidents)

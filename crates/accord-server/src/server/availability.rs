@@ -16,7 +16,9 @@ use accord_core::availability::{Availability, Incident, RequestCount, parse_peri
 use accord_core::calendar::TimeRange;
 use accord_format::incidents::parse_incidents;
 use accord_format::probes::{Check, ProbeSpec, parse_probes};
-use accord_store::{Change, HeartbeatSettings, NewRevision, StoreError};
+use accord_store::{
+    Change, HeartbeatSettings, NewRevision, ProbeBatch, ProbeResult, ProbeSettings, StoreError,
+};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -36,7 +38,7 @@ use super::events::json_body;
 use crate::availability_cmd::{
     self, AvailabilityOutcome, Figures, IncidentCount, LatencyOutcome, Measurement, TimeFigures,
 };
-use crate::{agreement_cmd, revision_cmd};
+use crate::revision_cmd;
 
 /// The kind and name of the stored probe definitions.
 const PROBES_KIND: &str = "Probes";
@@ -365,6 +367,160 @@ pub(super) async fn check_in(
     let n_new = state.store.record_heartbeats(&name, settings, &[at]).await?;
     Ok(Json(json!({ "heartbeat": name, "at": at.to_string(), "recorded": n_new == 1 }))
         .into_response())
+}
+
+/// How far ahead of the server's clock a probe result's `at` may be (runners' clocks drift).
+const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(1);
+
+/// The fields a probe result may carry: what `accord probe run --results` writes, so its file
+/// can be posted as it is. Only `probe`, `at`, `up` and `latencyMs` are used: the stored
+/// definition gives the interval and retries.
+const PROBE_RESULT_FIELDS: [&str; 10] = [
+    "probe",
+    "at",
+    "up",
+    "latencyMs",
+    "affects",
+    "retries",
+    "intervalSeconds",
+    "detail",
+    "certificateExpires",
+    "warning",
+];
+
+/// The items of a probe-result body: JSON (one object or an array) or, as
+/// `application/x-ndjson`, one object per line (`accord probe run --results` output). Each item
+/// comes with its place for messages (`[3]`, `line 4`, or nothing for a single object).
+fn probe_result_items(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, Value)>, ApiError> {
+    if media_type(headers) != "application/x-ndjson" {
+        let (items, batch) = items(&json_body(body)?, "probe result")?;
+        return Ok(items
+            .into_iter()
+            .enumerate()
+            .map(|(idx, item)| (if batch { format!("[{idx}]") } else { String::new() }, item))
+            .collect());
+    }
+    let mut items = Vec::new();
+    for (line_idx, line) in body_text(body)?.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let place = format!("line {}", line_idx + 1);
+        let item = serde_json::from_str(line).map_err(|error| {
+            ApiError::field(
+                place.clone(),
+                format!("invalid JSON at column {}: {error}", error.column()),
+            )
+        })?;
+        items.push((place, item));
+    }
+    if items.is_empty() {
+        return Err(ApiError::body("the body holds no probe result"));
+    }
+    Ok(items)
+}
+
+/// `POST /api/v1/probe-results` (scope `ingest`): results of probes run elsewhere (`accord
+/// probe run --results` output, or a monitor's), recorded as `accord record --probe-results`
+/// does, with each probe's interval and retries from the stored definitions. A repeated
+/// delivery is ignored; the whole body is checked before anything is recorded.
+pub(super) async fn post_probe_results(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    auth.require(Scope::Ingest)?;
+    let body = body_bytes(body)?;
+    let items = probe_result_items(&headers, &body)?;
+    let specs = stored_probes(&state).await?.map(|(_, specs)| specs).unwrap_or_default();
+    let now = Timestamp::now();
+    let mut results: BTreeMap<String, (ProbeSettings, Vec<ProbeResult>)> = BTreeMap::new();
+    for (place, item) in &items {
+        let at = |field: &str| {
+            if place.is_empty() {
+                field.to_owned()
+            } else if place.starts_with('[') {
+                format!("{place}.{field}")
+            } else {
+                format!("{place}: {field}")
+            }
+        };
+        let Value::Object(fields) = item else {
+            return Err(ApiError::field(
+                if place.is_empty() { "body" } else { place },
+                "expected a probe result object",
+            ));
+        };
+        if let Some(unknown) =
+            fields.keys().find(|key| !PROBE_RESULT_FIELDS.contains(&key.as_str()))
+        {
+            return Err(ApiError::field(
+                at(unknown),
+                "unknown field: expected probe, at, up and latencyMs",
+            ));
+        }
+        let name = item["probe"]
+            .as_str()
+            .ok_or_else(|| ApiError::field(at("probe"), "expected the probe's name"))?;
+        let spec = specs.iter().find(|spec| spec.name == name).ok_or_else(|| {
+            ApiError::field(
+                at("probe"),
+                format!("no probe {name} in the probe definitions (PUT /api/v1/probes)"),
+            )
+        })?;
+        if matches!(spec.check, Check::Heartbeat { .. }) {
+            return Err(ApiError::field(
+                at("probe"),
+                format!("{name} is a heartbeat: POST /api/v1/heartbeats/{name}"),
+            ));
+        }
+        let when = instant(&item["at"], &at("at"))?;
+        if when > now + CLOCK_SKEW {
+            return Err(ApiError::field(
+                at("at"),
+                format!("{when} is in the future (it is {now})"),
+            ));
+        }
+        let up = item["up"]
+            .as_bool()
+            .ok_or_else(|| ApiError::field(at("up"), "expected true or false"))?;
+        let latency = match &item["latencyMs"] {
+            Value::Null => None,
+            value => {
+                Some(value.as_u64().and_then(|millis| i64::try_from(millis).ok()).ok_or_else(
+                    || ApiError::field(at("latencyMs"), "expected a whole number of milliseconds"),
+                )?)
+            }
+        };
+        let settings = availability_cmd::probe_settings_of(spec.retries, spec.interval);
+        results.entry(name.to_owned()).or_insert_with(|| (settings, Vec::new())).1.push(
+            ProbeResult {
+                at: when,
+                up,
+                // Failures are not latencies.
+                latency: latency.filter(|_| up).map(SignedDuration::from_millis),
+            },
+        );
+    }
+    let batches: Vec<ProbeBatch<'_>> = results
+        .iter()
+        .map(|(probe, (settings, results))| ProbeBatch { probe, settings: *settings, results })
+        .collect();
+    let recorded = state.store.record_probe_results(&batches).await?;
+    let probes: Map<String, Value> = batches
+        .iter()
+        .zip(recorded)
+        .map(|(batch, recorded)| {
+            let figures = json!({
+                "accepted": recorded.accepted,
+                "ignored": recorded.ignored,
+                "down": recorded.down,
+            });
+            (batch.probe.to_owned(), figures)
+        })
+        .collect();
+    Ok(Json(json!({ "recorded": probes })).into_response())
 }
 
 /// Checks request counts as `accord record --requests` does, by source.
@@ -775,14 +931,23 @@ fn measurement_json(measurement: &Measurement) -> Value {
     Value::Object(fields)
 }
 
+/// A customer one may not see, or that does not exist: the same answer.
+fn no_customer(customer: &str) -> ApiError {
+    ApiError {
+        field: Some("customer".to_owned()),
+        ..ApiError::not_found(format!("no customer {customer}"))
+    }
+}
+
 /// Whether `principal` may ask for `customer`'s figures (another customer's are not found).
 fn may_see(principal: &Principal, customer: &str) -> bool {
     principal.sees_customer(customer)
 }
 
 /// `GET /api/v1/availability?period=2026-10[&customer=C][&at=INSTANT]` (scope `read`): every
-/// availability and latency objective of the agreements active today, from the recorded
-/// observations, as of `at` (default now). A customer principal gets its own customer's.
+/// availability and latency objective of the agreements in force in the period (each one's
+/// revision active last in it), from the recorded observations, as of `at` (default now). A
+/// customer principal gets its own customer's.
 pub(super) async fn get_availability(
     State(state): State<AppState>,
     auth: Auth,
@@ -806,10 +971,6 @@ pub(super) async fn get_availability(
         (None, Some(bound)) => Some(bound.clone()),
         (None, None) => None,
     };
-    let no_customer = |customer: &str| ApiError {
-        field: Some("customer".to_owned()),
-        ..ApiError::not_found(format!("no customer {customer}"))
-    };
     match &customer {
         Some(customer) if !may_see(principal, customer) => return Err(no_customer(customer)),
         None if principal.role == Role::Customer => {
@@ -818,25 +979,38 @@ pub(super) async fn get_availability(
         }
         _ => {}
     }
-    let today = agreement_cmd::today();
-    let catalog = revision_cmd::active_catalog(&state.store, today, today, now).await?;
+    let measured = measure(&state, &period, customer, as_of, now).await?;
+    let objectives: Vec<Value> = measured.iter().map(measurement_json).collect();
+    Ok(Json(json!({ "asOf": as_of.to_string(), "objectives": objectives })).into_response())
+}
+
+/// The figures of every availability and latency objective in force in `period`
+/// (`2026-10`), of one customer or all, as of `as_of`. A customer not in the catalog is not
+/// found.
+pub(super) async fn measure(
+    state: &AppState,
+    period: &str,
+    customer: Option<String>,
+    as_of: Timestamp,
+    now: Timestamp,
+) -> Result<Vec<Measurement>, ApiError> {
+    let catalog = revision_cmd::catalog_in_force(&state.store, period, now).await?;
     if let Some(customer) = &customer
         && !catalog.customers.contains_key(customer)
     {
         return Err(no_customer(customer));
     }
-    let sources = availability_cmd::recorded_sources(&state.store, &catalog, &period, as_of)
+    let sources = availability_cmd::recorded_sources(&state.store, &catalog, period, as_of)
         .await
         .map_err(|error| match error.downcast::<StoreError>() {
-            Ok(error) => ApiError::from(error),
-            Err(error) => ApiError::internal(error.as_ref()),
-        })?;
-    let measured = tokio::task::spawn_blocking(move || {
+        Ok(error) => ApiError::from(error),
+        Err(error) => ApiError::internal(error.as_ref()),
+    })?;
+    let period = period.to_owned();
+    tokio::task::spawn_blocking(move || {
         availability_cmd::measure(&catalog, &period, customer.as_deref(), &sources, as_of)
     })
     .await
     .map_err(|error| ApiError::internal(&error))?
-    .map_err(|error| ApiError::internal(error.as_ref()))?;
-    let objectives: Vec<Value> = measured.iter().map(measurement_json).collect();
-    Ok(Json(json!({ "asOf": as_of.to_string(), "objectives": objectives })).into_response())
+    .map_err(|error| ApiError::internal(error.as_ref()))
 }

@@ -88,24 +88,32 @@ impl Clocks {
 }
 
 impl Clocks {
-    /// How many clocks are in each state now, by metric and state, after catching up with the
-    /// log (for `/metrics`).
-    pub(super) async fn by_state(
-        &self,
-        store: &Store,
-    ) -> Result<std::collections::BTreeMap<(&'static str, &'static str), u64>, ApiError> {
+    /// How many clocks are in each state now, by metric and state, and how many cycles
+    /// breached by metric, after catching up with the log (for `/metrics`).
+    pub(super) async fn by_state(&self, store: &Store) -> Result<ClockCounts, ApiError> {
         let now = Timestamp::now();
         self.with(store, |engine| {
-            let mut counts = std::collections::BTreeMap::new();
+            let mut counts = ClockCounts::default();
             for ticket in engine.tickets() {
                 for view in ticket.state.views(now) {
-                    *counts.entry((view.metric.as_str(), view.state.as_str())).or_insert(0) += 1;
+                    let metric = view.metric.as_str();
+                    *counts.by_state.entry((metric, view.state.as_str())).or_insert(0) += 1;
+                    *counts.breached_cycles.entry(metric).or_insert(0) += view.n_breached as u64;
                 }
             }
             counts
         })
         .await
     }
+}
+
+/// Clocks counted for `/metrics`.
+#[derive(Debug, Default)]
+pub(super) struct ClockCounts {
+    /// Clocks by metric and the state of their latest cycle.
+    pub(super) by_state: std::collections::BTreeMap<(&'static str, &'static str), u64>,
+    /// Cycles (of all, stopped or not) that breached, by metric.
+    pub(super) breached_cycles: std::collections::BTreeMap<&'static str, u64>,
 }
 
 /// An event of the log back into the engine's value; the log holds only checked events.

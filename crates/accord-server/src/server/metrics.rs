@@ -1,5 +1,6 @@
 //! `/metrics` in the Prometheus text format: requests by route, method and status with their
-//! latencies, and the events taken into the log.
+//! latencies, the events taken into the log, clocks by state, breaches, and each availability
+//! objective's figure and error budget left this month.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,12 +9,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use accord_core::access::Scope;
+use accord_core::agreement::Percent;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 use super::AppState;
 use super::auth::Auth;
+use super::availability;
 use super::error::ApiError;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -130,12 +135,65 @@ pub(super) async fn metrics(
 ) -> Result<Response, ApiError> {
     auth.require_staff(Scope::Read)?;
     let mut text = state.metrics.render();
+    let clocks = state.clocks.by_state(&state.store).await?;
     text.push_str(
         "# HELP accord_clocks SLA clocks of the logged tickets now, by metric and state.\n",
     );
     text.push_str("# TYPE accord_clocks gauge\n");
-    for ((metric, clock_state), n) in state.clocks.by_state(&state.store).await? {
+    for ((metric, clock_state), n) in &clocks.by_state {
         let _ = writeln!(text, "accord_clocks{{metric=\"{metric}\",state=\"{clock_state}\"}} {n}");
     }
+    text.push_str(
+        "# HELP accord_breaches Clock cycles of the logged tickets that breached their target, by metric.\n",
+    );
+    text.push_str("# TYPE accord_breaches gauge\n");
+    for (metric, n) in &clocks.breached_cycles {
+        let _ = writeln!(text, "accord_breaches{{metric=\"{metric}\"}} {n}");
+    }
+    budget_lines(&state, &mut text).await?;
     Ok(([("content-type", "text/plain; version=0.0.4")], text).into_response())
+}
+
+/// A label value escaped for the text format.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Availability and error budget left of every availability objective in force this month
+/// (UTC), so far.
+async fn budget_lines(state: &AppState, text: &mut String) -> Result<(), ApiError> {
+    let now = Timestamp::now();
+    let month = now.to_zoned(TimeZone::UTC).strftime("%Y-%m").to_string();
+    let measured = availability::measure(state, &month, None, now, now).await?;
+    let mut availability_lines = String::new();
+    let mut budget_lines = String::new();
+    for measurement in &measured {
+        let labels = format!(
+            "customer=\"{}\",service=\"{}\",objective=\"{}\",period=\"{}\"",
+            label(&measurement.customer),
+            label(&measurement.service),
+            label(&measurement.name),
+            label(&measurement.period),
+        );
+        if let Some(availability) = measurement.availability() {
+            let ratio =
+                f64::from(availability.percent().micros()) / f64::from(Percent::HUNDRED.micros());
+            let _ = writeln!(availability_lines, "accord_availability_ratio{{{labels}}} {ratio}");
+        }
+        if let Some(left) = measurement.budget_left() {
+            let _ =
+                writeln!(budget_lines, "accord_error_budget_remaining_ratio{{{labels}}} {left}");
+        }
+    }
+    text.push_str(
+        "# HELP accord_availability_ratio Availability so far this month, by objective.\n",
+    );
+    text.push_str("# TYPE accord_availability_ratio gauge\n");
+    text.push_str(&availability_lines);
+    text.push_str(
+        "# HELP accord_error_budget_remaining_ratio Share of this month's error budget left, by objective: 1 untouched, 0 spent, below 0 overspent.\n",
+    );
+    text.push_str("# TYPE accord_error_budget_remaining_ratio gauge\n");
+    text.push_str(&budget_lines);
+    Ok(())
 }

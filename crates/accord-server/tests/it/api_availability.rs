@@ -54,6 +54,11 @@ spec:
         target: 99
         window: month
         source: heartbeat:backup-job
+      - name: web
+        service: hosting
+        target: 99.9
+        window: month
+        source: probe:web
 ";
 
 const PROBES: &str = "probes:
@@ -353,5 +358,160 @@ fn a_customer_sees_its_own_availability_and_no_other() {
         objective(&all, "globex", "uptime");
         let listed = api.get(&format!("/api/v1/incidents?from={}&to={}", utc(-60), utc(0)), &acme);
         expect(&listed, 403);
+    }
+}
+
+/// Results of `web` every 30 seconds from 40 to 10 minutes ago, down from 30 to 20 minutes
+/// ago, as `accord probe run --results` writes them.
+fn web_results() -> Vec<Value> {
+    (0..=60)
+        .map(|idx| {
+            let ago = 40 * 60 - idx * 30;
+            let up = !(20 * 60..=30 * 60).contains(&ago);
+            json!({
+                "probe": "web", "affects": "hosting", "at": utc(-ago), "up": up,
+                "retries": 2, "intervalSeconds": 30, "latencyMs": 12,
+                "detail": if up { "200" } else { "connection refused" },
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn pushed_probe_results_become_downtime_and_a_repeat_changes_nothing() {
+    for backend in backends("api_availability_probe_results") {
+        let api = Server::start(&backend);
+        let editor = token(&backend, "editor", "agent", &[]);
+        let pusher = token(&backend, "pusher", "agent", &["--scope", "ingest"]);
+        set_up(&api, &editor);
+        expect(&send(&api, "PUT", "/api/v1/probes", &editor, "text/yaml", PROBES), 200);
+        let results = web_results();
+
+        // The first half as a probe runner's results file, the rest as a JSON array.
+        let lines: Vec<String> = results[..30].iter().map(Value::to_string).collect();
+        let ndjson = lines.join("\n") + "\n";
+        let first =
+            send(&api, "POST", "/api/v1/probe-results", &pusher, "application/x-ndjson", &ndjson);
+        assert_eq!(
+            expect(&first, 200)["recorded"]["web"],
+            json!({ "accepted": 30, "ignored": 0, "down": true })
+        );
+        let rest =
+            api.post("/api/v1/probe-results", &pusher, &Value::Array(results[30..].to_vec()));
+        assert_eq!(
+            expect(&rest, 200)["recorded"]["web"],
+            json!({ "accepted": 31, "ignored": 0, "down": false })
+        );
+        // Delivered again: ignored, the figures unchanged.
+        let again = api.post("/api/v1/probe-results", &pusher, &Value::Array(results.clone()));
+        assert_eq!(
+            expect(&again, 200)["recorded"]["web"],
+            json!({ "accepted": 0, "ignored": 61, "down": false })
+        );
+
+        let answer = expect(
+            &api.get(&format!("/api/v1/availability?period={}", this_month()), &editor),
+            200,
+        );
+        let web = objective(&answer, "acme", "web");
+        assert_eq!(web["status"], "measured", "{web}");
+        // Down from the first failure to the first success after it.
+        assert_eq!(web["downtime"]["seconds"], 630, "{web}");
+        assert_eq!(web["budget"]["consumed"]["seconds"], 630, "{web}");
+        let allowed = web["budget"]["allowed"]["seconds"].as_i64().expect("seconds");
+        assert_eq!(web["budget"]["remaining"]["seconds"], allowed - 630, "{web}");
+        // The same budget in /metrics, as a share left.
+        let metrics = api.get("/metrics", &editor);
+        let prefix = format!(
+            "accord_error_budget_remaining_ratio{{customer=\"acme\",service=\"hosting\",objective=\"web\",period=\"{}\"}} ",
+            this_month()
+        );
+        let left: f64 = metrics
+            .body
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("{prefix} in {}", metrics.body))
+            .parse()
+            .expect("a number");
+        #[allow(clippy::cast_precision_loss)]
+        let expected = (allowed - 630) as f64 / allowed as f64;
+        assert!((left - expected).abs() < 0.001, "{left} against {expected}");
+
+        // Viewers and customers push nothing.
+        let viewer = token(&backend, "wallboard", "viewer", &[]);
+        expect(&api.post("/api/v1/probe-results", &viewer, &results[0]), 403);
+    }
+}
+
+#[test]
+fn probe_results_with_errors_are_refused_whole_with_the_field() {
+    for backend in backends("api_availability_probe_result_errors") {
+        let api = Server::start(&backend);
+        let editor = token(&backend, "editor", "agent", &[]);
+        let pusher = token(&backend, "pusher", "agent", &["--scope", "ingest"]);
+        let good = json!({ "probe": "web", "at": utc(-60), "up": true, "latencyMs": 5 });
+        // Nothing defined yet: the probe is unknown.
+        let refused = api.post("/api/v1/probe-results", &pusher, &good);
+        assert_eq!(expect(&refused, 400)["error"]["field"], "probe");
+        expect(&send(&api, "PUT", "/api/v1/probes", &editor, "text/yaml", PROBES), 200);
+
+        let cases = [
+            (
+                json!({ "probe": "nightly", "at": utc(-60), "up": true }),
+                "[1].probe",
+                "no probe nightly",
+            ),
+            (
+                json!({ "probe": "backup-job", "at": utc(-60), "up": true }),
+                "[1].probe",
+                "is a heartbeat",
+            ),
+            (json!({ "probe": "web", "at": utc(3600), "up": true }), "[1].at", "in the future"),
+            (json!({ "probe": "web", "at": "noon", "up": true }), "[1].at", "instant"),
+            (json!({ "probe": "web", "at": utc(-30), "up": "yes" }), "[1].up", "true or false"),
+            (
+                json!({ "probe": "web", "at": utc(-30), "up": true, "latencyMs": -3 }),
+                "[1].latencyMs",
+                "milliseconds",
+            ),
+            (
+                json!({ "probe": "web", "at": utc(-30), "up": true, "status": 200 }),
+                "[1].status",
+                "unknown field",
+            ),
+        ];
+        for (bad, field, words) in cases {
+            let body = json!([good, bad]);
+            let refused = expect(&api.post("/api/v1/probe-results", &pusher, &body), 400);
+            assert_eq!(refused["error"]["field"], field, "{refused}");
+            let message = refused["error"]["message"].as_str().expect("a message");
+            assert!(message.contains(words), "{message}");
+        }
+        let ndjson = format!("{good}\n{{\"probe\": \"web\",\n");
+        let refused =
+            send(&api, "POST", "/api/v1/probe-results", &pusher, "application/x-ndjson", &ndjson);
+        assert_eq!(expect(&refused, 400)["error"]["field"], "line 2");
+        // Nothing of the refused bodies was recorded: the good result is still new.
+        let taken = expect(&api.post("/api/v1/probe-results", &pusher, &good), 200);
+        assert_eq!(taken["recorded"]["web"]["accepted"], 1, "{taken}");
+    }
+}
+
+#[test]
+fn an_agreement_terminated_during_the_period_still_answers_for_it() {
+    for backend in backends("api_availability_terminated") {
+        let api = Server::start(&backend);
+        let editor = token(&backend, "editor", "agent", &[]);
+        set_up(&api, &editor);
+        let body = json!({ "action": "terminate", "revision": 1, "note": "contract ended" });
+        expect(&api.post("/api/v1/agreements/sla/lifecycle", &editor, &body), 200);
+        let answer = expect(
+            &api.get(&format!("/api/v1/availability?period={}", this_month()), &editor),
+            200,
+        );
+        objective(&answer, "acme", "uptime");
+        // Never in force in an earlier year: nothing to answer for.
+        let earlier = expect(&api.get("/api/v1/availability?period=2025", &editor), 200);
+        assert_eq!(earlier["objectives"], json!([]), "{earlier}");
     }
 }

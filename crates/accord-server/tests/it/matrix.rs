@@ -93,6 +93,7 @@ const ROWS: &[Row] = &[
     // A check-in now is harmless.
     row("POST", "/api/v1/heartbeats/{name}", "/api/v1/heartbeats/backup-job", None, [401, 200, 200, 403, 403, 403]),
     // Empty lists: 400 for those who may record.
+    row("POST", "/api/v1/probe-results", "/api/v1/probe-results", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),
     row("POST", "/api/v1/request-counts", "/api/v1/request-counts", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),
     row("POST", "/api/v1/incidents", "/api/v1/incidents", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),
     row("GET", "/api/v1/incidents", "/api/v1/incidents?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", None, [401, 200, 200, 200, 403, 403]),

@@ -254,6 +254,23 @@ fn the_demo_serves_a_seeded_provider() {
     let page = request(&address, "GET", "/api/v1/events?limit=2", Some(&token), None);
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.json()["events"].as_array().map(Vec::len), Some(2));
+    // Months of history: breaches, and each availability objective's budget this month.
+    let metrics = request(&address, "GET", "/metrics", Some(&token), None);
+    assert_eq!(metrics.status, 200, "{}", metrics.body);
+    let value = |prefix: &str| -> Vec<f64> {
+        metrics
+            .body
+            .lines()
+            .filter(|line| line.starts_with(prefix))
+            .filter_map(|line| line.rsplit(' ').next()?.parse().ok())
+            .collect()
+    };
+    let breaches = value("accord_breaches{metric=\"resolution\"}");
+    assert!(breaches.first().is_some_and(|n| *n > 0.0), "{}", metrics.body);
+    let budgets = value("accord_error_budget_remaining_ratio{customer=\"acme\"");
+    assert!(!budgets.is_empty() && budgets.iter().all(|left| *left <= 1.0), "{}", metrics.body);
+    let availability = value("accord_availability_ratio{customer=\"acme\"");
+    assert!(availability.iter().all(|ratio| (0.5..=1.0).contains(ratio)), "{}", metrics.body);
     let _ = child.kill();
     let _ = child.wait();
 }
