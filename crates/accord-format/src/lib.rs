@@ -8,17 +8,22 @@
 //! - [`document`]: YAML documents (`apiVersion: accord/v1`, `kind: Calendar`, ...).
 //! - [`ical`]: iCalendar (`.ics`) holiday files.
 //! - [`events`]: ticket events from helpdesks, as JSON Lines.
+//! - [`adapters`]: helpdesk webhook payloads (Zammad, Jira, Zendesk, generic mappings) as ticket
+//!   events.
+//! - [`notifications`]: who escalation ladders notify, and the message templates.
 //! - [`openslo`]: OpenSLO v1 documents, imported as Accord services and agreements.
 //! - [`bizbench`]: the business-time conformance workload's interchange format.
 
 #![warn(missing_docs)]
 
+pub mod adapters;
 pub mod bizbench;
 pub mod catalog;
 pub mod document;
 pub mod events;
 pub mod ical;
 pub mod incidents;
+pub mod notifications;
 pub mod openslo;
 pub mod probes;
 mod tree;

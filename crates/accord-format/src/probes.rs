@@ -362,15 +362,21 @@ fn millis_or_duration(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Signe
 }
 
 /// An `http://` or `https://` URL, split.
-struct HttpUrl {
-    https: bool,
-    host: String,
-    port: u16,
-    path: String,
+/// An `http://` or `https://` URL, split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpUrl {
+    /// Whether it is `https://`.
+    pub https: bool,
+    /// The host (`[::1]` for IPv6 addresses).
+    pub host: String,
+    /// The port (80 or 443 when not given).
+    pub port: u16,
+    /// The path and query, from `/`.
+    pub path: String,
 }
 
 /// Splits `http://host[:port][/path]` or `https://host[:port][/path]`.
-fn http_url(url: &str) -> Option<HttpUrl> {
+pub fn http_url(url: &str) -> Option<HttpUrl> {
     let (https, rest) = match url.strip_prefix("https://") {
         Some(rest) => (true, rest),
         None => (false, url.strip_prefix("http://")?),

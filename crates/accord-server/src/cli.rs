@@ -404,6 +404,9 @@ pub struct ServeArgs {
     /// Log format: `text` or `json`.
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// Also consume ticket events and probe results from NATS JetStream at this URL.
+    #[arg(long, value_name = "URL")]
+    pub nats: Option<String>,
 }
 
 /// `accord config ...`.

@@ -118,6 +118,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         data: Some(data.clone()),
         database: None,
         log_format: None,
+        nats: None,
     };
     let environment: Vec<(String, String)> = std::env::vars().collect();
     let config = Config::load(&serve, &environment)?;

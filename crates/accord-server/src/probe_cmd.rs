@@ -152,11 +152,12 @@ fn resolve(name: &str, timeout: Duration) -> (bool, String) {
     }
 }
 
-/// What an HTTP GET brought back.
-struct HttpResponse {
-    status: u16,
+/// What an HTTP request brought back.
+pub(crate) struct HttpResponse {
+    /// The status code.
+    pub(crate) status: u16,
     /// What follows the headers, from the first 1 MiB of the answer.
-    body: String,
+    pub(crate) body: String,
     /// Over TLS, the expiry of the server's (leaf) certificate.
     certificate: Option<Result<Timestamp, X509Error>>,
 }
@@ -170,12 +171,49 @@ fn http_get(
     tls: Option<&Tls>,
     timeout: Duration,
 ) -> Result<HttpResponse, String> {
+    let request = HttpRequest { method: "GET", host, port, path, headers: &[], body: b"" };
+    http_request(&request, tls, timeout)
+}
+
+/// An HTTP/1.1 request to make.
+pub(crate) struct HttpRequest<'a> {
+    /// `GET`, `POST`...
+    pub(crate) method: &'a str,
+    /// The host.
+    pub(crate) host: &'a str,
+    /// The port.
+    pub(crate) port: u16,
+    /// The path and query.
+    pub(crate) path: &'a str,
+    /// Headers beside `Host`, `User-Agent`, `Connection` and `Content-Length`.
+    pub(crate) headers: &'a [(&'a str, String)],
+    /// The body (a `Content-Length` is sent when it is not empty).
+    pub(crate) body: &'a [u8],
+}
+
+/// A minimal HTTP/1.1 request, over TLS when `tls` is given: the status code and up to 1 MiB of
+/// the body. Connecting, the handshake and each read and write are bounded by `timeout`.
+pub(crate) fn http_request(
+    request: &HttpRequest<'_>,
+    tls: Option<&Tls>,
+    timeout: Duration,
+) -> Result<HttpResponse, String> {
+    let HttpRequest { method, host, port, path, headers, body } = *request;
     let mut stream = connect(&format!("{host}:{port}"), timeout)?;
     let _ = stream.set_read_timeout(Some(timeout));
     let _ = stream.set_write_timeout(Some(timeout));
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: accord-probe\r\nConnection: close\r\n\r\n"
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: accord\r\nConnection: close\r\n"
     );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
     let Some(tls) = tls else {
         let (status, body) = exchange(stream, &request)?;
         return Ok(HttpResponse { status, body, certificate: None });
@@ -271,9 +309,9 @@ fn handshake_error(error: &io::Error, host: &str) -> String {
 }
 
 /// Sends `request` and reads the answer to the end: the status and the body.
-fn exchange(mut stream: impl Read + Write, request: &str) -> Result<(u16, String), String> {
+fn exchange(mut stream: impl Read + Write, request: &[u8]) -> Result<(u16, String), String> {
     stream
-        .write_all(request.as_bytes())
+        .write_all(request)
         .and_then(|()| stream.flush())
         .map_err(|error| format!("sending the request: {error}"))?;
     let mut response = Vec::new();

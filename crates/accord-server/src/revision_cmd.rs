@@ -577,6 +577,12 @@ struct StoredAgreement {
 }
 
 impl StoreTerms {
+    /// The latest revision of every document without a lifecycle: customers (with their
+    /// contacts), services, calendars.
+    pub(crate) fn catalog(&self) -> &Catalog {
+        &self.base
+    }
+
     /// Reads every agreement revision and its lifecycle from the store.
     pub(crate) fn load(store: &StoreArg) -> anyhow::Result<StoreTerms> {
         let location = location(store)?.to_string();

@@ -12,13 +12,18 @@ pub mod config;
 pub mod error;
 pub mod ingest;
 
+mod adapters;
 mod agreements;
 mod auth;
 mod availability;
 mod catalog;
 pub mod clocks;
+mod escalations;
 mod events;
 pub mod metrics;
+pub mod nats;
+pub mod notify;
+mod probing;
 mod session;
 
 use std::future::IntoFuture;
@@ -56,6 +61,10 @@ pub struct AppState {
     pub clocks: Arc<clocks::Clocks>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// Signalled when events were appended: the escalation scheduler looks at them.
+    pub events_arrived: Arc<tokio::sync::Notify>,
+    /// Signalled when deliveries were recorded: the delivery worker sends them.
+    pub deliveries_waiting: Arc<tokio::sync::Notify>,
 }
 
 /// `accord serve`.
@@ -134,6 +143,17 @@ fn table() -> Table {
         .get("/api/v1/probes", availability::get_probes)
         .put("/api/v1/probes", availability::put_probes)
         .post("/api/v1/heartbeats/{name}", availability::check_in)
+        .get("/api/v1/adapters", adapters::get_adapters)
+        .put("/api/v1/adapters", adapters::put_adapters)
+        .post("/api/v1/adapters/zammad", adapters::post_zammad)
+        .post("/api/v1/adapters/jira", adapters::post_jira)
+        .post("/api/v1/adapters/zendesk", adapters::post_zendesk)
+        .post("/api/v1/adapters/generic/{mapping}", adapters::post_generic)
+        .get("/api/v1/dead-letters", adapters::get_dead_letters)
+        .get("/api/v1/notifications", notify::get_settings)
+        .put("/api/v1/notifications", notify::put_settings)
+        .get("/api/v1/escalations", escalations::get_escalations)
+        .get("/api/v1/deliveries", notify::get_deliveries)
         .post("/api/v1/probe-results", availability::post_probe_results)
         .post("/api/v1/request-counts", availability::post_request_counts)
         .post("/api/v1/incidents", availability::post_incidents)
@@ -189,17 +209,40 @@ pub async fn run(config: Config, live: Option<Live>) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the store {}", config.location))?;
     let store = Arc::new(store);
-    let (ingest, writer) = Ingest::start(Arc::clone(&store));
+    let events_arrived = Arc::new(tokio::sync::Notify::new());
+    let (ingest, writer) = Ingest::start(Arc::clone(&store), Arc::clone(&events_arrived));
     let state = AppState {
         store: Arc::clone(&store),
         ingest,
         metrics: Arc::default(),
         clocks: Arc::default(),
         trusted_proxies: config.trusted_proxies.clone().into(),
+        events_arrived: Arc::clone(&events_arrived),
+        deliveries_waiting: Arc::default(),
     };
+    let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(escalations::run(
+        state.clone(),
+        config.notify.clone(),
+        workers_stopped.clone(),
+    ));
+    // Probes run only where the configuration allows; on several nodes each runs on one.
+    let prober = config.probes.then(|| {
+        tokio::spawn(probing::run(
+            state.clone(),
+            config.notify.node.clone(),
+            workers_stopped.clone(),
+        ))
+    });
+    let deliverer =
+        tokio::spawn(notify::deliver(state.clone(), config.notify.clone(), workers_stopped));
     if let Some(live) = live {
         live(state.clone());
     }
+    let nats = match &config.nats {
+        Some(settings) => Some(nats::start(settings, state.clone()).await?),
+        None => None,
+    };
     let app = router(state, config.max_body_bytes);
     let listener = TcpListener::bind(config.listen)
         .await
@@ -228,6 +271,16 @@ pub async fn run(config: Config, live: Option<Live>) -> anyhow::Result<()> {
     // Every request handler is gone with the router, and with them the writer's senders: the
     // writer commits what it holds and ends.
     drop(server);
+    // The NATS consumers finish the batch in hand and drop their handles on the writer too.
+    if let Some(nats) = nats {
+        nats.stop().await;
+    }
+    let _ = stop_workers.send(true);
+    let _ = scheduler.await;
+    let _ = deliverer.await;
+    if let Some(prober) = prober {
+        let _ = prober.await;
+    }
     let _ = writer.await;
     match Arc::try_unwrap(store) {
         Ok(store) => store.close().await,

@@ -37,8 +37,31 @@ use std::path::PathBuf;
 use accord_core::lifecycle::{self, LifecycleError, Request, RevisionLifecycle, Transition};
 use jiff::Timestamp;
 
+/// Runs `$body` with `$pool` the backend's pool and `$lock` the row-locking clause of a claim,
+/// for SQL written once for both backends (`$N` placeholders, which SQLite reads too, and
+/// instants as microseconds). Defined before the modules, so every module can use it.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident, $lock:ident| $body:expr) => {
+        match &$store.backend {
+            Backend::Sqlite(store) => {
+                let $pool = store.pool();
+                let $lock = "";
+                $body
+            }
+            Backend::Postgres(store) => {
+                let $pool = store.pool();
+                let $lock = " FOR UPDATE SKIP LOCKED";
+                $body
+            }
+        }
+    };
+}
+
 mod accounts;
+mod dead_letters;
 mod events;
+mod leases;
+mod notifications;
 mod observations;
 mod postgres;
 mod sqlite;
@@ -46,7 +69,13 @@ mod sqlite;
 pub use accounts::{
     LOGIN_FAILURES_KEPT, NewSession, NewToken, NewUser, SessionRecord, TokenRecord, UserRecord,
 };
+pub use dead_letters::{DeadLetter, NewDeadLetter};
 pub use events::{Appended, NewEvent, StoredEvent};
+pub use leases::Lease;
+pub use notifications::{
+    AfterAttempt, BREACH_RUNG, Delivery, DeliveryAttempt, FiringKey, FiringOutcome, FiringRecord,
+    NewDelivery, NewFiring,
+};
 pub use observations::{
     HeartbeatSettings, ProbeBatch, ProbeHistory, ProbeRecorded, ProbeResult, ProbeSettings,
 };
@@ -467,6 +496,28 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(store) => store.documents(kind).await,
             Backend::Postgres(store) => store.documents(kind).await,
+        }
+    }
+
+    /// A number that grows with every revision and lifecycle transition recorded, by any node:
+    /// a cache of the catalog is stale when it changed.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`].
+    pub async fn catalog_version(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT (SELECT COUNT(*) FROM revisions) + (SELECT COUNT(*) FROM transitions) \
+                   AS version";
+        let doing = |error| database("reading the catalog version", error);
+        match &self.backend {
+            Backend::Sqlite(store) => {
+                let row = sqlx::query(sql).fetch_one(store.pool()).await.map_err(doing)?;
+                sqlx::Row::try_get(&row, "version").map_err(doing)
+            }
+            Backend::Postgres(store) => {
+                let row = sqlx::query(sql).fetch_one(store.pool()).await.map_err(doing)?;
+                sqlx::Row::try_get(&row, "version").map_err(doing)
+            }
         }
     }
 

@@ -20,6 +20,7 @@ use crate::{
 };
 
 mod accounts;
+mod dead_letters;
 mod events;
 mod observations;
 
@@ -39,6 +40,11 @@ pub(crate) struct PgStore {
 }
 
 impl PgStore {
+    /// The connection pool, for modules that run the same SQL on both backends.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Connects to `url`; `shown` is the location with its password redacted, for messages.
     pub(crate) async fn open(url: &str, shown: &str) -> Result<PgStore, StoreError> {
         let options: PgConnectOptions =

@@ -26,6 +26,7 @@ use crate::{
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 mod accounts;
+mod dead_letters;
 mod events;
 mod observations;
 
@@ -45,6 +46,11 @@ pub(crate) struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The connection pool, for modules that run the same SQL on both backends.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     pub(crate) async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let doing = || format!("opening sqlite database {}", path.display());
         let options = SqliteConnectOptions::new()

@@ -41,22 +41,22 @@ use crate::availability_cmd::{
 use crate::revision_cmd;
 
 /// The kind and name of the stored probe definitions.
-const PROBES_KIND: &str = "Probes";
-const PROBES_NAME: &str = "probes";
+pub(super) const PROBES_KIND: &str = "Probes";
+pub(super) const PROBES_NAME: &str = "probes";
 /// The name probe files are read under: messages say `probes.yaml:LINE`.
 const PROBES_PATH: &str = "probes.yaml";
 /// How far back a heartbeat's `at` may be.
 const CHECK_IN_LOOKBACK: SignedDuration = SignedDuration::from_hours(1);
 
 /// Reads the query string, naming the parameter at fault.
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(super) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query
         .map(|Query(query)| query)
         .map_err(|rejection| ApiError::field("query", rejection.body_text()))
 }
 
 /// The body, or why it could not be read (too large: 413).
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(super) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| ApiError {
         status: rejection.status(),
         code: if rejection.status() == 413 { "body_too_large" } else { "invalid_body" },
@@ -65,12 +65,12 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
-fn body_text(body: &[u8]) -> Result<&str, ApiError> {
+pub(super) fn body_text(body: &[u8]) -> Result<&str, ApiError> {
     std::str::from_utf8(body).map_err(|_| ApiError::body("the body is not UTF-8 text"))
 }
 
 /// The media type of the request, lowercase, without parameters.
-fn media_type(headers: &HeaderMap) -> String {
+pub(super) fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -79,7 +79,7 @@ fn media_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-fn unsupported(message: impl Into<String>) -> ApiError {
+pub(super) fn unsupported(message: impl Into<String>) -> ApiError {
     ApiError {
         status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
         code: "unsupported_media_type",
@@ -137,7 +137,7 @@ fn ca_line(text: &str) -> Option<usize> {
 }
 
 /// A 400 in [`ApiError`]'s shape that lists every problem under `errors`.
-struct Refused(Value);
+pub(super) struct Refused(pub(super) Value);
 
 impl From<ApiError> for Refused {
     fn from(error: ApiError) -> Refused {
@@ -196,7 +196,7 @@ fn check_probes(text: &str) -> Result<Vec<ProbeSpec>, Refused> {
     })
 }
 
-fn duration_json(duration: SignedDuration) -> Value {
+pub(super) fn duration_json(duration: SignedDuration) -> Value {
     json!({ "text": format_duration(duration), "seconds": duration.as_secs() })
 }
 
@@ -255,40 +255,76 @@ pub(super) async fn put_probes(
     };
     let probes: Vec<Value> = specs.iter().map(probe_json).collect();
     let canonical = json!({ "probes": probes }).to_string();
-    let revision = NewRevision {
-        kind: PROBES_KIND.to_owned(),
-        name: PROBES_NAME.to_owned(),
-        content_hash: sha256_hex(canonical.as_bytes()),
-        canonical,
-        source_text: text.to_owned(),
-        source_path: PROBES_PATH.to_owned(),
-        source_line: 1,
-        effective_from: None,
-        effective_until: None,
-        lifecycle: false,
-    };
-    let now = Timestamp::now();
-    let applied = state
-        .store
-        .apply(std::slice::from_ref(&revision), &principal.subject, "PUT /api/v1/probes", now)
-        .await?;
-    let applied = applied.first().expect("one document applied, one answer");
-    let change = match applied.change {
-        Change::Created => "created",
-        Change::Updated => "updated",
-        Change::Unchanged => "unchanged",
-    };
-    Ok(Json(json!({ "revision": applied.revision, "change": change, "probes": probes }))
-        .into_response())
+    let stored = SettingsDocument { kind: PROBES_KIND, name: PROBES_NAME, path: PROBES_PATH };
+    let (revision, change) =
+        stored.store(&state, &principal.subject, text, canonical, "PUT /api/v1/probes").await?;
+    Ok(Json(json!({ "revision": revision, "change": change, "probes": probes })).into_response())
+}
+
+/// A settings file kept as a document revision without a lifecycle (probe definitions,
+/// notification settings): each content change is the next revision.
+pub(super) struct SettingsDocument {
+    /// The document kind.
+    pub(super) kind: &'static str,
+    /// Its name.
+    pub(super) name: &'static str,
+    /// The file name messages give (`probes.yaml:LINE`).
+    pub(super) path: &'static str,
+}
+
+impl SettingsDocument {
+    /// Stores `text` (checked) with its canonical JSON as the next revision when the content
+    /// changed: the revision number and `created`, `updated` or `unchanged`.
+    pub(super) async fn store(
+        &self,
+        state: &AppState,
+        author: &str,
+        text: &str,
+        canonical: String,
+        message: &str,
+    ) -> Result<(u32, &'static str), ApiError> {
+        let revision = NewRevision {
+            kind: self.kind.to_owned(),
+            name: self.name.to_owned(),
+            content_hash: sha256_hex(canonical.as_bytes()),
+            canonical,
+            source_text: text.to_owned(),
+            source_path: self.path.to_owned(),
+            source_line: 1,
+            effective_from: None,
+            effective_until: None,
+            lifecycle: false,
+        };
+        let applied = state
+            .store
+            .apply(std::slice::from_ref(&revision), author, message, Timestamp::now())
+            .await?;
+        let applied = applied.first().expect("one document applied, one answer");
+        let change = match applied.change {
+            Change::Created => "created",
+            Change::Updated => "updated",
+            Change::Unchanged => "unchanged",
+        };
+        Ok((applied.revision, change))
+    }
+
+    /// The latest revision; `None` when none was ever stored.
+    pub(super) async fn latest(
+        &self,
+        state: &AppState,
+    ) -> Result<Option<accord_store::Revision>, ApiError> {
+        let latest = state.store.latest(Some(self.kind)).await?;
+        Ok(latest.into_iter().find(|revision| revision.name == self.name))
+    }
 }
 
 /// The latest stored probe definitions, with the revision's number and the YAML; `None`
 /// when none were ever stored.
-async fn stored_probes(
+pub(super) async fn stored_probes(
     state: &AppState,
 ) -> Result<Option<(accord_store::Revision, Vec<ProbeSpec>)>, ApiError> {
-    let latest = state.store.latest(Some(PROBES_KIND)).await?;
-    let Some(revision) = latest.into_iter().find(|revision| revision.name == PROBES_NAME) else {
+    let stored = SettingsDocument { kind: PROBES_KIND, name: PROBES_NAME, path: PROBES_PATH };
+    let Some(revision) = stored.latest(state).await? else {
         return Ok(None);
     };
     let specs = parse_probes(FilePath::new(PROBES_PATH), &revision.source_text)
@@ -296,7 +332,8 @@ async fn stored_probes(
     Ok(Some((revision, specs)))
 }
 
-/// `GET /api/v1/probes` (scope `read`): the latest probe definitions.
+/// `GET /api/v1/probes` (scope `read`): the latest probe definitions, each with the node
+/// running it now (`runner`, the holder of its live lease; `null` for none and for heartbeats).
 pub(super) async fn get_probes(
     State(state): State<AppState>,
     auth: Auth,
@@ -305,7 +342,21 @@ pub(super) async fn get_probes(
     let Some((revision, specs)) = stored_probes(&state).await? else {
         return Err(ApiError::not_found("no probe definitions: PUT /api/v1/probes first"));
     };
-    let probes: Vec<Value> = specs.iter().map(probe_json).collect();
+    let leases = state.store.leases("probe:").await?;
+    let now = Timestamp::now();
+    let probes: Vec<Value> = specs
+        .iter()
+        .map(|spec| {
+            let lease_name = super::probing::lease_name(&spec.name);
+            let runner = leases
+                .iter()
+                .find(|lease| lease.name == lease_name && lease.is_live(now))
+                .map(|lease| lease.owner.as_str());
+            let mut probe = probe_json(spec);
+            probe["runner"] = json!(runner);
+            probe
+        })
+        .collect();
     Ok(Json(json!({
         "revision": revision.summary.number,
         "author": revision.summary.author,
@@ -391,7 +442,10 @@ const PROBE_RESULT_FIELDS: [&str; 10] = [
 /// The items of a probe-result body: JSON (one object or an array) or, as
 /// `application/x-ndjson`, one object per line (`accord probe run --results` output). Each item
 /// comes with its place for messages (`[3]`, `line 4`, or nothing for a single object).
-fn probe_result_items(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, Value)>, ApiError> {
+pub(super) fn probe_result_items(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Vec<(String, Value)>, ApiError> {
     if media_type(headers) != "application/x-ndjson" {
         let (items, batch) = items(&json_body(body)?, "probe result")?;
         return Ok(items
@@ -433,10 +487,20 @@ pub(super) async fn post_probe_results(
     auth.require(Scope::Ingest)?;
     let body = body_bytes(body)?;
     let items = probe_result_items(&headers, &body)?;
-    let specs = stored_probes(&state).await?.map(|(_, specs)| specs).unwrap_or_default();
+    let recorded = record_probe_results(&state, &items).await?;
+    Ok(Json(json!({ "recorded": recorded })).into_response())
+}
+
+/// Checks every probe result of `items` (from [`probe_result_items`]), then records them in
+/// one transaction; the answer by probe. The route and the NATS consumer share it.
+pub(super) async fn record_probe_results(
+    state: &AppState,
+    items: &[(String, Value)],
+) -> Result<Map<String, Value>, ApiError> {
+    let specs = stored_probes(state).await?.map(|(_, specs)| specs).unwrap_or_default();
     let now = Timestamp::now();
     let mut results: BTreeMap<String, (ProbeSettings, Vec<ProbeResult>)> = BTreeMap::new();
-    for (place, item) in &items {
+    for (place, item) in items {
         let at = |field: &str| {
             if place.is_empty() {
                 field.to_owned()
@@ -520,7 +584,7 @@ pub(super) async fn post_probe_results(
             (batch.probe.to_owned(), figures)
         })
         .collect();
-    Ok(Json(json!({ "recorded": probes })).into_response())
+    Ok(probes)
 }
 
 /// Checks request counts as `accord record --requests` does, by source.

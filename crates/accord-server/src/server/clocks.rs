@@ -29,6 +29,19 @@ use crate::revision_cmd::StoreTerms;
 struct Folded {
     engine: Engine<StoreTerms>,
     position: u64,
+    /// The store's catalog version the engine's terms were read at.
+    version: i64,
+    /// The tickets events were applied to since the scheduler last looked; `None` when the
+    /// engine was rebuilt since (every ticket is new to it).
+    touched: Option<std::collections::HashSet<std::sync::Arc<str>>>,
+}
+
+/// The tickets that changed since the scheduler last looked.
+pub(super) enum Changed {
+    /// The engine was rebuilt: every ticket.
+    All,
+    /// These tickets.
+    Some(Vec<std::sync::Arc<str>>),
 }
 
 /// The server's clock engine.
@@ -59,15 +72,56 @@ impl Clocks {
         store: &Store,
         read: impl FnOnce(&Engine<StoreTerms>) -> T,
     ) -> Result<T, ApiError> {
+        let folded = self.caught_up(store).await?;
+        let state = folded.as_ref().expect("invariant: set by `caught_up`");
+        Ok(read(&state.engine))
+    }
+
+    /// The names of the calendars in the catalog the engine runs on.
+    pub(super) async fn calendar_names(
+        &self,
+        store: &Store,
+    ) -> Result<std::collections::BTreeSet<String>, ApiError> {
+        self.with(store, |engine| engine.source().catalog().calendars.keys().cloned().collect())
+            .await
+    }
+
+    /// Runs `scan` on the engine once it has caught up with the log, with the tickets that
+    /// changed since the last scan (for the escalation scheduler, the one caller).
+    pub(super) async fn scan<T>(
+        &self,
+        store: &Store,
+        scan: impl FnOnce(&Engine<StoreTerms>, Changed) -> T,
+    ) -> Result<T, ApiError> {
+        let mut folded = self.caught_up(store).await?;
+        let state = folded.as_mut().expect("invariant: set by `caught_up`");
+        let changed = match state.touched.replace(std::collections::HashSet::new()) {
+            None => Changed::All,
+            Some(tickets) => Changed::Some(tickets.into_iter().collect()),
+        };
+        Ok(scan(&state.engine, changed))
+    }
+
+    /// The engine, rebuilt if the agreements changed, after folding every event of the log.
+    async fn caught_up(
+        &self,
+        store: &Store,
+    ) -> Result<tokio::sync::MutexGuard<'_, Option<Folded>>, ApiError> {
         let mut folded = self.folded.lock().await;
         if self.stale.swap(false, Ordering::Relaxed) {
+            *folded = None;
+        }
+        // Agreements changed through another node too: the store's version says so.
+        let version = store.catalog_version().await?;
+        if folded.as_ref().is_some_and(|state| state.version != version) {
             *folded = None;
         }
         if folded.is_none() {
             let terms = StoreTerms::read(store, "the store".to_owned())
                 .await
                 .map_err(|error| ApiError::internal(error.as_ref()))?;
-            *folded = Some(Folded { engine: Engine::new(terms), position: 0 });
+            *folded =
+                Some(Folded { engine: Engine::new(terms), position: 0, version, touched: None });
         }
         let state = folded.as_mut().expect("invariant: set above");
         loop {
@@ -76,6 +130,9 @@ impl Clocks {
             state.position = last.position;
             for stored in &events {
                 if let Some(event) = ticket_event(&stored.body) {
+                    if let Some(touched) = &mut state.touched {
+                        touched.insert(event.ticket.clone());
+                    }
                     state.engine.apply(event);
                 }
             }
@@ -83,7 +140,7 @@ impl Clocks {
                 break;
             }
         }
-        Ok(read(&state.engine))
+        Ok(folded)
     }
 }
 

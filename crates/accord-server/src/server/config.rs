@@ -46,6 +46,70 @@ shutdown_grace_seconds = 30
 # sign-in rate limit and the log) is then the nearest address in it that is not one of these.
 # ACCORD_TRUSTED_PROXIES, comma-separated.
 trusted_proxies = []
+
+# This node's name in delivery leases and logs; unique among nodes sharing a database.
+# ACCORD_NODE. Default: HOSTNAME-PID.
+# node = "accord-1"
+
+# Run the probes of the stored probe definitions (PUT /api/v1/probes) on their intervals; with
+# several nodes on one database each probe runs on one node at a time. false leaves probing to
+# the other nodes, or to `accord probe run`. ACCORD_PROBES.
+probes = true
+
+# The SMTP relay e-mail notifications go through: smtp://HOST:PORT (plain, for a local relay),
+# smtps://HOST:465 (TLS), or smtp://HOST:587?tls=required (STARTTLS); a user and password as
+# smtp://USER:PASSWORD@HOST. ACCORD_SMTP_URL; keep the password out of this file with
+# smtp_url_file (ACCORD_SMTP_URL_FILE). Without it, e-mail deliveries fail and are retried.
+# smtp_url = "smtp://127.0.0.1:25"
+# smtp_url_file = "/run/secrets/accord-smtp-url"
+
+# The sender of notification e-mails. ACCORD_SMTP_FROM.
+smtp_from = "Accord <accord@localhost>"
+
+# The key webhook notifications are signed with (X-Accord-Signature, HMAC-SHA256).
+# ACCORD_WEBHOOK_SECRET, or webhook_secret_file (ACCORD_WEBHOOK_SECRET_FILE). Unsigned without.
+# webhook_secret_file = "/run/secrets/accord-webhook-secret"
+
+# Rungs and breaches found longer than this after they happened (history loaded late) are
+# recorded without notifying anyone, in seconds. ACCORD_ESCALATION_MAX_AGE_SECONDS.
+escalation_max_age_seconds = 3600
+
+# The first retry of a failed notification waits this long, in seconds; each later one twice
+# as long, up to an hour. ACCORD_DELIVERY_RETRY_SECONDS.
+delivery_retry_seconds = 30
+
+# Attempts before a notification is given up. ACCORD_DELIVERY_MAX_ATTEMPTS.
+delivery_max_attempts = 8
+
+# How long a node holds the notifications it is sending, in seconds: another node takes over
+# those of a node that died after this. ACCORD_DELIVERY_LEASE_SECONDS.
+delivery_lease_seconds = 120
+
+# NATS JetStream: ticket events and probe results consumed from a stream, beside the HTTP API
+# (docs/server.md). Off unless a URL is set; several URLs are separated by commas.
+# ACCORD_NATS, --nats. The URL may hold a user and password or a token; keep it out of this
+# file with nats_file (ACCORD_NATS_FILE), a file whose content is the URL.
+# nats = "nats://127.0.0.1:4222"
+# nats_file = "/run/secrets/accord-nats-url"
+
+# The stream, created with file storage and work-queue retention when it is missing.
+# ACCORD_NATS_STREAM.
+nats_stream = "ACCORD"
+
+# The subject of ticket events: one event or an array, as POST /api/v1/events takes them.
+# ACCORD_NATS_EVENTS_SUBJECT.
+nats_events_subject = "accord.events"
+
+# The subject of probe results, as POST /api/v1/probe-results takes them.
+# ACCORD_NATS_PROBE_RESULTS_SUBJECT.
+nats_probe_results_subject = "accord.probe-results"
+
+# The durable consumers' name prefix: NAME-events and NAME-probe-results. ACCORD_NATS_CONSUMER.
+nats_consumer = "accord"
+
+# How long a delivered message may stay unacknowledged before JetStream delivers it again, in
+# seconds. ACCORD_NATS_ACK_WAIT_SECONDS.
+nats_ack_wait_seconds = 30
 "#;
 
 /// How logs are written.
@@ -76,6 +140,12 @@ pub struct Config {
     pub shutdown_grace_seconds: u64,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// NATS JetStream ingestion, when a URL is set.
+    pub nats: Option<super::nats::Settings>,
+    /// How escalations are notified.
+    pub notify: super::notify::NotifyConfig,
+    /// Whether this node runs the stored probes.
+    pub probes: bool,
 }
 
 /// The database URL is shown with its password redacted.
@@ -90,6 +160,9 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("nats", &self.nats)
+            .field("notify", &self.notify)
+            .field("probes", &self.probes)
             .finish()
     }
 }
@@ -107,11 +180,156 @@ struct Layer {
     max_body_bytes: Option<usize>,
     shutdown_grace_seconds: Option<u64>,
     trusted_proxies: Option<Vec<String>>,
+    nats: Option<String>,
+    nats_file: Option<PathBuf>,
+    nats_stream: Option<String>,
+    nats_events_subject: Option<String>,
+    nats_probe_results_subject: Option<String>,
+    nats_consumer: Option<String>,
+    nats_ack_wait_seconds: Option<u64>,
+    node: Option<String>,
+    smtp_url: Option<String>,
+    smtp_url_file: Option<PathBuf>,
+    smtp_from: Option<String>,
+    webhook_secret: Option<String>,
+    webhook_secret_file: Option<PathBuf>,
+    escalation_max_age_seconds: Option<u64>,
+    delivery_retry_seconds: Option<u64>,
+    delivery_max_attempts: Option<u32>,
+    delivery_lease_seconds: Option<u64>,
+    probes: Option<bool>,
+}
+
+/// The notification settings of a layer.
+#[derive(Debug, Default)]
+struct NotifyLayer {
+    node: Option<String>,
+    smtp_url: Option<String>,
+    smtp_url_file: Option<PathBuf>,
+    smtp_from: Option<String>,
+    webhook_secret: Option<String>,
+    webhook_secret_file: Option<PathBuf>,
+    escalation_max_age_seconds: Option<u64>,
+    delivery_retry_seconds: Option<u64>,
+    delivery_max_attempts: Option<u32>,
+    delivery_lease_seconds: Option<u64>,
+}
+
+impl Layer {
+    fn notify_layer(&self) -> NotifyLayer {
+        NotifyLayer {
+            node: self.node.clone(),
+            smtp_url: self.smtp_url.clone(),
+            smtp_url_file: self.smtp_url_file.clone(),
+            smtp_from: self.smtp_from.clone(),
+            webhook_secret: self.webhook_secret.clone(),
+            webhook_secret_file: self.webhook_secret_file.clone(),
+            escalation_max_age_seconds: self.escalation_max_age_seconds,
+            delivery_retry_seconds: self.delivery_retry_seconds,
+            delivery_max_attempts: self.delivery_max_attempts,
+            delivery_lease_seconds: self.delivery_lease_seconds,
+        }
+    }
+}
+
+impl NotifyLayer {
+    fn into_layer(self) -> Layer {
+        Layer {
+            node: self.node,
+            smtp_url: self.smtp_url,
+            smtp_url_file: self.smtp_url_file,
+            smtp_from: self.smtp_from,
+            webhook_secret: self.webhook_secret,
+            webhook_secret_file: self.webhook_secret_file,
+            escalation_max_age_seconds: self.escalation_max_age_seconds,
+            delivery_retry_seconds: self.delivery_retry_seconds,
+            delivery_max_attempts: self.delivery_max_attempts,
+            delivery_lease_seconds: self.delivery_lease_seconds,
+            ..Layer::default()
+        }
+    }
+
+    /// `later` wins where it sets a value; a value and its file are one choice.
+    fn then(self, later: NotifyLayer) -> NotifyLayer {
+        let either = |value: Option<String>,
+                      file: Option<PathBuf>,
+                      later_value: Option<String>,
+                      later_file: Option<PathBuf>| {
+            if later_value.is_some() || later_file.is_some() {
+                (later_value, later_file)
+            } else {
+                (value, file)
+            }
+        };
+        let (smtp_url, smtp_url_file) =
+            either(self.smtp_url, self.smtp_url_file, later.smtp_url, later.smtp_url_file);
+        let (webhook_secret, webhook_secret_file) = either(
+            self.webhook_secret,
+            self.webhook_secret_file,
+            later.webhook_secret,
+            later.webhook_secret_file,
+        );
+        NotifyLayer {
+            node: later.node.or(self.node),
+            smtp_url,
+            smtp_url_file,
+            smtp_from: later.smtp_from.or(self.smtp_from),
+            webhook_secret,
+            webhook_secret_file,
+            escalation_max_age_seconds: later
+                .escalation_max_age_seconds
+                .or(self.escalation_max_age_seconds),
+            delivery_retry_seconds: later.delivery_retry_seconds.or(self.delivery_retry_seconds),
+            delivery_max_attempts: later.delivery_max_attempts.or(self.delivery_max_attempts),
+            delivery_lease_seconds: later.delivery_lease_seconds.or(self.delivery_lease_seconds),
+        }
+    }
+
+    fn resolve(self) -> anyhow::Result<super::notify::NotifyConfig> {
+        let secret = |value: Option<String>, file: Option<PathBuf>, key: &str| {
+            anyhow::Ok(match (value, file) {
+                (Some(value), _) => Some(value),
+                (None, Some(path)) => Some(
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("{key}: reading {}", path.display()))?
+                        .trim()
+                        .to_owned(),
+                ),
+                (None, None) => None,
+            })
+        };
+        let defaults = super::notify::NotifyConfig::default();
+        let seconds = |value: Option<u64>, default: jiff::SignedDuration| {
+            value.map_or(default, |seconds| {
+                jiff::SignedDuration::from_secs(i64::try_from(seconds).unwrap_or(i64::MAX))
+            })
+        };
+        let max_attempts = self.delivery_max_attempts.unwrap_or(defaults.max_attempts);
+        if max_attempts == 0 {
+            bail!("delivery_max_attempts: at least 1");
+        }
+        Ok(super::notify::NotifyConfig {
+            node: self.node.filter(|node| !node.trim().is_empty()).unwrap_or(defaults.node),
+            smtp_url: secret(self.smtp_url, self.smtp_url_file, "smtp_url_file")?,
+            smtp_from: self.smtp_from.unwrap_or(defaults.smtp_from),
+            webhook_secret: secret(
+                self.webhook_secret,
+                self.webhook_secret_file,
+                "webhook_secret_file",
+            )?,
+            max_age: seconds(self.escalation_max_age_seconds, defaults.max_age),
+            retry_base: seconds(self.delivery_retry_seconds, defaults.retry_base),
+            max_attempts,
+            lease: seconds(self.delivery_lease_seconds, defaults.lease)
+                .max(jiff::SignedDuration::from_secs(1)),
+        })
+    }
 }
 
 impl Layer {
     /// `later` wins where it sets a value.
     fn then(self, later: Layer) -> Layer {
+        let notify = self.notify_layer().then(later.notify_layer()).into_layer();
         Layer {
             listen: later.listen.or(self.listen),
             data: later.data.or(self.data),
@@ -131,12 +349,28 @@ impl Layer {
             max_body_bytes: later.max_body_bytes.or(self.max_body_bytes),
             shutdown_grace_seconds: later.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
             trusted_proxies: later.trusted_proxies.or(self.trusted_proxies),
+            // Like the database: a URL or a URL file, the later layer's choice whole.
+            nats: later.nats.clone().or(if later.nats_file.is_some() { None } else { self.nats }),
+            nats_file: later.nats_file.clone().or(if later.nats.is_some() {
+                None
+            } else {
+                self.nats_file
+            }),
+            nats_stream: later.nats_stream.or(self.nats_stream),
+            nats_events_subject: later.nats_events_subject.or(self.nats_events_subject),
+            nats_probe_results_subject: later
+                .nats_probe_results_subject
+                .or(self.nats_probe_results_subject),
+            nats_consumer: later.nats_consumer.or(self.nats_consumer),
+            nats_ack_wait_seconds: later.nats_ack_wait_seconds.or(self.nats_ack_wait_seconds),
+            probes: later.probes.or(self.probes),
+            ..notify
         }
     }
 }
 
 /// The `ACCORD_` variables the server reads, with their keys.
-const VARIABLES: [(&str, &str); 9] = [
+const VARIABLES: [(&str, &str); 27] = [
     ("ACCORD_LISTEN", "listen"),
     ("ACCORD_DATA", "data"),
     ("ACCORD_DATABASE", "database"),
@@ -146,6 +380,24 @@ const VARIABLES: [(&str, &str); 9] = [
     ("ACCORD_MAX_BODY_BYTES", "max_body_bytes"),
     ("ACCORD_SHUTDOWN_GRACE_SECONDS", "shutdown_grace_seconds"),
     ("ACCORD_TRUSTED_PROXIES", "trusted_proxies"),
+    ("ACCORD_NATS", "nats"),
+    ("ACCORD_NATS_FILE", "nats_file"),
+    ("ACCORD_NATS_STREAM", "nats_stream"),
+    ("ACCORD_NATS_EVENTS_SUBJECT", "nats_events_subject"),
+    ("ACCORD_NATS_PROBE_RESULTS_SUBJECT", "nats_probe_results_subject"),
+    ("ACCORD_NATS_CONSUMER", "nats_consumer"),
+    ("ACCORD_NATS_ACK_WAIT_SECONDS", "nats_ack_wait_seconds"),
+    ("ACCORD_NODE", "node"),
+    ("ACCORD_SMTP_URL", "smtp_url"),
+    ("ACCORD_SMTP_URL_FILE", "smtp_url_file"),
+    ("ACCORD_SMTP_FROM", "smtp_from"),
+    ("ACCORD_WEBHOOK_SECRET", "webhook_secret"),
+    ("ACCORD_WEBHOOK_SECRET_FILE", "webhook_secret_file"),
+    ("ACCORD_ESCALATION_MAX_AGE_SECONDS", "escalation_max_age_seconds"),
+    ("ACCORD_DELIVERY_RETRY_SECONDS", "delivery_retry_seconds"),
+    ("ACCORD_DELIVERY_MAX_ATTEMPTS", "delivery_max_attempts"),
+    ("ACCORD_DELIVERY_LEASE_SECONDS", "delivery_lease_seconds"),
+    ("ACCORD_PROBES", "probes"),
 ];
 
 /// Variables of other tools that share the prefix: the test suites' own settings.
@@ -165,12 +417,23 @@ fn environment_layer(environment: &[(String, String)]) -> anyhow::Result<Layer> 
             );
         };
         let value = match *key {
-            "max_body_bytes" | "shutdown_grace_seconds" => {
+            "max_body_bytes"
+            | "shutdown_grace_seconds"
+            | "nats_ack_wait_seconds"
+            | "escalation_max_age_seconds"
+            | "delivery_retry_seconds"
+            | "delivery_max_attempts"
+            | "delivery_lease_seconds" => {
                 let number: i64 = value.trim().parse().with_context(|| {
                     format!("environment variable {name}: expected a whole number")
                 })?;
                 toml::Value::Integer(number)
             }
+            "probes" => match value.trim() {
+                "true" | "1" => toml::Value::Boolean(true),
+                "false" | "0" => toml::Value::Boolean(false),
+                _ => bail!("environment variable {name}: expected true or false"),
+            },
             "trusted_proxies" => toml::Value::Array(
                 value
                     .split(',')
@@ -214,9 +477,11 @@ impl Config {
             data: args.data.clone(),
             database: args.database.clone(),
             log_format: args.log_format.clone(),
+            nats: args.nats.clone(),
             ..Layer::default()
         };
         let layer = defaults.then(file).then(environment_layer(environment)?).then(flags);
+        let notify = layer.notify_layer().resolve()?;
         let listen_text = layer.listen.unwrap_or_default();
         let listen = listen_text.parse().with_context(|| {
             format!("listen: {listen_text:?} is not an address such as 127.0.0.1:8080")
@@ -258,6 +523,28 @@ impl Config {
         if max_body_bytes < 1024 {
             bail!("max_body_bytes: {max_body_bytes} is too small: at least 1024");
         }
+        // Cloned, not moved: other settings are resolved from `layer` after these.
+        let nats_url = match (layer.nats.clone(), layer.nats_file.clone()) {
+            (Some(url), _) => Some(url),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("nats_file: reading {}", path.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, None) => None,
+        };
+        let nats = match nats_url {
+            Some(url) => Some(super::nats::Settings::new(
+                url,
+                layer.nats_stream.clone().unwrap_or_default(),
+                layer.nats_events_subject.clone().unwrap_or_default(),
+                layer.nats_probe_results_subject.clone().unwrap_or_default(),
+                layer.nats_consumer.clone().unwrap_or_default(),
+                layer.nats_ack_wait_seconds.unwrap_or(30),
+            )?),
+            None => None,
+        };
         Ok(Config {
             listen,
             location,
@@ -267,6 +554,9 @@ impl Config {
             max_body_bytes,
             shutdown_grace_seconds: layer.shutdown_grace_seconds.unwrap_or(30),
             trusted_proxies,
+            nats,
+            notify,
+            probes: layer.probes.unwrap_or(true),
         })
     }
 }
@@ -276,7 +566,14 @@ mod tests {
     use super::*;
 
     fn args() -> ServeArgs {
-        ServeArgs { config: None, listen: None, data: None, database: None, log_format: None }
+        ServeArgs {
+            config: None,
+            listen: None,
+            data: None,
+            database: None,
+            log_format: None,
+            nats: None,
+        }
     }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -289,6 +586,15 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.location, Location::Sqlite(PathBuf::from("accord-data/accord.db")));
         assert_eq!((config.log_format, config.max_body_bytes), (LogFormat::Text, 8 << 20));
+    }
+
+    #[test]
+    fn probing_is_on_unless_turned_off() {
+        assert!(Config::load(&args(), &[]).unwrap().probes);
+        let off = Config::load(&args(), &env(&[("ACCORD_PROBES", "false")])).unwrap();
+        assert!(!off.probes);
+        let error = Config::load(&args(), &env(&[("ACCORD_PROBES", "no")])).unwrap_err();
+        assert!(error.to_string().contains("ACCORD_PROBES: expected true or false"), "{error}");
     }
 
     #[test]

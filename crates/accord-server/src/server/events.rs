@@ -37,8 +37,9 @@ pub(super) fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
-/// Checks every event; the first problem is reported with its place (`[3].at`).
-fn read_events(value: &Value) -> Result<Vec<OwnedEvent>, ApiError> {
+/// Checks every event; the first problem is reported with its place (`[3].at`). The NATS
+/// consumer checks each message with it too.
+pub(super) fn read_events(value: &Value) -> Result<Vec<OwnedEvent>, ApiError> {
     let (items, batch) = match value {
         Value::Array(items) => (items.as_slice(), true),
         single => (std::slice::from_ref(single), false),
@@ -87,6 +88,12 @@ pub(super) async fn post_events(
         field: Some("body".to_owned()),
     })?;
     let events = read_events(&json_body(&body)?)?;
+    Ok(axum::Json(append(&state, events).await?).into_response())
+}
+
+/// Appends checked events through the log's writer and counts them; the answer of
+/// `POST /api/v1/events`, which the helpdesk adapters give too.
+pub(super) async fn append(state: &AppState, events: Vec<OwnedEvent>) -> Result<Value, ApiError> {
     let ids: Vec<String> = events.iter().map(|event| event.id.clone()).collect();
     let appended = state.ingest.append(events).await.map_err(|error| match error {
         IngestError::Store(error) => ApiError::from(error),
@@ -110,13 +117,12 @@ pub(super) async fn post_events(
             })
         })
         .collect();
-    Ok(axum::Json(json!({
+    Ok(json!({
         "received": appended.len(),
         "new": n_new,
         "duplicates": n_duplicate,
         "events": listed,
     }))
-    .into_response())
 }
 
 /// The paging of the log.

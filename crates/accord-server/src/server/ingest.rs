@@ -53,10 +53,13 @@ pub struct Ingest {
 
 impl Ingest {
     /// Starts the writer task over `store`; it ends when every handle is dropped, after
-    /// answering what it holds.
-    pub fn start(store: Arc<Store>) -> (Ingest, tokio::task::JoinHandle<()>) {
+    /// answering what it holds. `appended` is signalled after each commit.
+    pub fn start(
+        store: Arc<Store>,
+        appended: Arc<tokio::sync::Notify>,
+    ) -> (Ingest, tokio::task::JoinHandle<()>) {
         let (jobs, receiver) = mpsc::channel(4096);
-        let writer = tokio::spawn(write(store, receiver));
+        let writer = tokio::spawn(write(store, receiver, appended));
         (Ingest { jobs }, writer)
     }
 
@@ -73,7 +76,11 @@ impl Ingest {
     }
 }
 
-async fn write(store: Arc<Store>, mut receiver: mpsc::Receiver<Job>) {
+async fn write(
+    store: Arc<Store>,
+    mut receiver: mpsc::Receiver<Job>,
+    appended: Arc<tokio::sync::Notify>,
+) {
     while let Some(first) = receiver.recv().await {
         let mut group = vec![first];
         let mut n_events = group[0].events.len();
@@ -87,6 +94,7 @@ async fn write(store: Arc<Store>, mut receiver: mpsc::Receiver<Job>) {
             }
         }
         append_group(&store, group).await;
+        appended.notify_one();
     }
 }
 

@@ -40,6 +40,16 @@ pub struct Metrics {
     pub events_new: AtomicU64,
     /// Events received again and not counted twice.
     pub events_duplicate: AtomicU64,
+    /// NATS messages applied and acknowledged.
+    pub nats_applied: AtomicU64,
+    /// NATS messages refused and terminated (never delivered again).
+    pub nats_terminated: AtomicU64,
+    /// NATS messages the store could not take now, asked for again.
+    pub nats_retried: AtomicU64,
+    /// Probe checks this node ran that found the target up.
+    pub probe_runs_up: AtomicU64,
+    /// Probe checks this node ran that found the target down.
+    pub probe_runs_down: AtomicU64,
 }
 
 impl Metrics {
@@ -105,6 +115,30 @@ impl Metrics {
             "accord_events_ingested_total{{outcome=\"duplicate\"}} {}",
             self.events_duplicate.load(Ordering::Relaxed)
         );
+        out.push_str(
+            "# HELP accord_nats_messages_total NATS JetStream messages consumed, by outcome.\n",
+        );
+        out.push_str("# TYPE accord_nats_messages_total counter\n");
+        for (outcome, counter) in [
+            ("applied", &self.nats_applied),
+            ("terminated", &self.nats_terminated),
+            ("retried", &self.nats_retried),
+        ] {
+            let _ = writeln!(
+                out,
+                "accord_nats_messages_total{{outcome=\"{outcome}\"}} {}",
+                counter.load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP accord_probe_runs_total Probe checks this node ran, by outcome.\n");
+        out.push_str("# TYPE accord_probe_runs_total counter\n");
+        for (outcome, counter) in [("up", &self.probe_runs_up), ("down", &self.probe_runs_down)] {
+            let _ = writeln!(
+                out,
+                "accord_probe_runs_total{{outcome=\"{outcome}\"}} {}",
+                counter.load(Ordering::Relaxed)
+            );
+        }
         out
     }
 }

@@ -43,6 +43,9 @@ impl Server {
             .args(["--listen", "127.0.0.1:0"])
             .args(backend.flags())
             .env("ACCORD_LOG", log)
+            // Tests that push probe results want no server of their own probing the same
+            // probes; the probing tests turn it back on with `ACCORD_PROBES=true`.
+            .env("ACCORD_PROBES", "false")
             .envs(environment.iter().copied())
             .stdout(Stdio::piped())
             .stderr(if capture { Stdio::piped() } else { Stdio::inherit() })

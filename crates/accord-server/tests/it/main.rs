@@ -2,6 +2,7 @@
 //! executable the way a user does.
 
 mod accounts;
+mod adapters;
 mod agreements;
 mod api_agreements;
 mod api_availability;
@@ -9,9 +10,12 @@ mod availability;
 mod calendar;
 mod clocks;
 mod conformance;
+mod escalations;
 mod http;
 mod matrix;
+mod nats;
 mod probes;
+mod probing;
 mod server;
 mod sessions;
 

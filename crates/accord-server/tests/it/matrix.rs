@@ -92,6 +92,20 @@ const ROWS: &[Row] = &[
     row("PUT", "/api/v1/probes", "/api/v1/probes", Some((YAML, "probes: 5\n")), [401, 400, 400, 403, 403, 403]),
     // A check-in now is harmless.
     row("POST", "/api/v1/heartbeats/{name}", "/api/v1/heartbeats/backup-job", None, [401, 200, 200, 403, 403, 403]),
+    row("GET", "/api/v1/adapters", "/api/v1/adapters", None, [401, 200, 200, 200, 403, 403]),
+    // An adapters document with an unknown section: 400 for those who may store it.
+    row("PUT", "/api/v1/adapters", "/api/v1/adapters", Some((YAML, "mailbox: {}\n")), [401, 400, 400, 403, 403, 403]),
+    // A payload that is not an object: 400 for those who may ingest.
+    row("POST", "/api/v1/adapters/zammad", "/api/v1/adapters/zammad", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),
+    row("POST", "/api/v1/adapters/jira", "/api/v1/adapters/jira", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),
+    row("POST", "/api/v1/adapters/zendesk", "/api/v1/adapters/zendesk", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),
+    row("POST", "/api/v1/adapters/generic/{mapping}", "/api/v1/adapters/generic/none", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),
+    row("GET", "/api/v1/dead-letters", "/api/v1/dead-letters", None, [401, 200, 200, 200, 403, 403]),
+    row("GET", "/api/v1/notifications", "/api/v1/notifications", None, [401, 200, 200, 200, 403, 403]),
+    // Settings that are not a list of recipients: 400 for those who may store them.
+    row("PUT", "/api/v1/notifications", "/api/v1/notifications", Some((YAML, "recipients: 5\n")), [401, 400, 400, 403, 403, 403]),
+    row("GET", "/api/v1/escalations", "/api/v1/escalations", None, [401, 200, 200, 200, 403, 403]),
+    row("GET", "/api/v1/deliveries", "/api/v1/deliveries", None, [401, 200, 200, 200, 403, 403]),
     // Empty lists: 400 for those who may record.
     row("POST", "/api/v1/probe-results", "/api/v1/probe-results", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),
     row("POST", "/api/v1/request-counts", "/api/v1/request-counts", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),

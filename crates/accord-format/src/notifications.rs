@@ -1,0 +1,190 @@
+//! Notification settings: who the names in escalation ladders are (an e-mail address or a
+//! webhook URL, and the working hours quiet hours wait for), and the message templates the
+//! provider edits.
+//!
+//! ```yaml
+//! recipients:
+//!   - name: service-desk-lead
+//!     email: lead@northwind.example
+//!     workingHours: office-berlin      # a calendar: quiet hours are outside it
+//!   - name: ops-webhook
+//!     webhook: https://hooks.northwind.example/accord
+//! templates:
+//!   subject: "[{{ priority }}] {{ ticket }}: {{ metric }} {{ threshold }}"
+//!   body: |
+//!     ...
+//! ```
+
+use std::path::Path;
+
+use crate::probes::http_url;
+use crate::tree::{Cx, Node};
+use crate::{FormatErrors, tree::is_name};
+
+/// Where a recipient is reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Address {
+    /// By e-mail.
+    Email(String),
+    /// By an HTTP POST to this URL.
+    Webhook(String),
+}
+
+/// A named recipient of notifications.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    /// The name ladders use (`notify: [duty-manager]`).
+    pub name: String,
+    /// Where to reach them.
+    pub address: Address,
+    /// The calendar of their working hours; a rung with `quietHours: respect` waits for it.
+    pub working_hours: Option<String>,
+}
+
+/// The provider's message templates (minijinja); `None` keeps the built-in one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Templates {
+    /// The subject of e-mails and the `title` of webhook bodies.
+    pub subject: Option<String>,
+    /// The text of e-mails and the `text` of webhook bodies.
+    pub body: Option<String>,
+}
+
+/// Notification settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NotificationSettings {
+    /// The recipients, in file order.
+    pub recipients: Vec<Recipient>,
+    /// The templates.
+    pub templates: Templates,
+}
+
+impl NotificationSettings {
+    /// The recipient called `name`.
+    pub fn recipient(&self, name: &str) -> Option<&Recipient> {
+        self.recipients.iter().find(|recipient| recipient.name == name)
+    }
+}
+
+/// Reads notification settings; every problem is reported with its line, column and field.
+/// Templates are only read here; the server compiles them.
+///
+/// # Errors
+///
+/// Every problem found.
+pub fn parse_notifications(path: &Path, text: &str) -> Result<NotificationSettings, FormatErrors> {
+    let mut cx = Cx::new(path);
+    let root: Node = match serde_saphyr::from_str(text) {
+        Ok(root) => root,
+        Err(error) => return Err(FormatErrors(vec![crate::document::yaml_error(path, &error, 0)])),
+    };
+    let mut settings = NotificationSettings::default();
+    if let Some(fields) = cx.fields(&root, "", &["recipients", "templates"]) {
+        if let Some((list, list_field)) = fields.get("recipients") {
+            for (item, item_field) in cx.items(list, &list_field) {
+                let Some(recipient) = recipient(&mut cx, item, &item_field) else { continue };
+                if settings.recipient(&recipient.name).is_some() {
+                    let message = format!("duplicate recipient {}", recipient.name);
+                    cx.error(item, &item_field, message);
+                    continue;
+                }
+                settings.recipients.push(recipient);
+            }
+        }
+        if let Some((node, field)) = fields.get("templates")
+            && let Some(templates) = cx.fields(node, &field, &["subject", "body"])
+        {
+            settings.templates = Templates {
+                subject: templates
+                    .with(&mut cx, "subject", |cx, node, field| cx.string(node, field)),
+                body: templates.with(&mut cx, "body", |cx, node, field| cx.string(node, field)),
+            };
+        }
+    }
+    if cx.errors.is_empty() { Ok(settings) } else { Err(FormatErrors(cx.errors)) }
+}
+
+fn recipient(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Recipient> {
+    let fields = cx.fields(node, field, &["name", "email", "webhook", "workingHours"])?;
+    let name = fields.require(cx, "name", "the recipient's name").and_then(|(node, field)| {
+        let name = cx.string(node, &field)?;
+        if name.starts_with("customer:") || !is_name(&name) {
+            let message = format!(
+                "invalid name {name:?}: expected lowercase letters, digits and dashes (customer:ROLE names the customer's contacts and is not defined here)"
+            );
+            cx.error(node, &field, message);
+            return None;
+        }
+        Some(name)
+    });
+    let working_hours = fields.with(cx, "workingHours", |cx, node, field| cx.string(node, field));
+    let address = match (fields.get("email"), fields.get("webhook")) {
+        (Some((node, field)), None) => {
+            let email = cx.string(node, &field)?;
+            let valid = email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+            });
+            if !valid {
+                cx.error(node, &field, format!("invalid e-mail address {email:?}"));
+                return None;
+            }
+            Address::Email(email)
+        }
+        (None, Some((node, field))) => {
+            let url = cx.string(node, &field)?;
+            if http_url(&url).is_none() {
+                let message =
+                    format!("invalid URL {url:?}: expected http://HOST[:PORT]/PATH or https://...");
+                cx.error(node, &field, message);
+                return None;
+            }
+            Address::Webhook(url)
+        }
+        _ => {
+            cx.error(node, field, "give exactly one of email or webhook");
+            return None;
+        }
+    };
+    Some(Recipient { name: name?, address, working_hours })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_and_templates_are_read_and_mistakes_named_with_their_line() {
+        let text = "recipients:
+  - { name: lead, email: lead@example.com, workingHours: office-berlin }
+  - { name: hook, webhook: 'http://127.0.0.1:9000/in' }
+templates:
+  subject: '{{ ticket }}'
+";
+        let settings = parse_notifications(Path::new("n.yaml"), text).expect("valid");
+        assert_eq!(settings.recipients.len(), 2);
+        assert_eq!(
+            settings.recipient("lead").and_then(|r| r.working_hours.as_deref()),
+            Some("office-berlin")
+        );
+        assert_eq!(
+            settings.recipient("hook").map(|r| &r.address),
+            Some(&Address::Webhook("http://127.0.0.1:9000/in".into()))
+        );
+        assert_eq!(settings.templates.subject.as_deref(), Some("{{ ticket }}"));
+
+        let bad = "recipients:
+  - { name: lead, email: nobody }
+  - { name: hook, webhook: 'ftp://x', email: a@b.c }
+  - { name: 'customer:escalation', email: a@b.c }
+  - { name: lead2, phone: 1 }
+";
+        let errors = parse_notifications(Path::new("n.yaml"), bad).expect_err("invalid").0;
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 5, "{shown:#?}");
+        assert!(shown[0].starts_with("n.yaml:2:"), "{shown:#?}");
+        assert!(shown[0].contains("invalid e-mail address"), "{shown:#?}");
+        assert!(shown[1].contains("exactly one of email or webhook"), "{shown:#?}");
+        assert!(shown[2].contains("customer:ROLE"), "{shown:#?}");
+        assert!(shown[3].contains("phone"), "{shown:#?}");
+    }
+}
