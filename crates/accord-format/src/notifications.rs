@@ -9,6 +9,9 @@
 //!     workingHours: office-berlin      # a calendar: quiet hours are outside it
 //!   - name: ops-webhook
 //!     webhook: https://hooks.northwind.example/accord
+//! alerts:                              # burn-rate alerts of availability objectives
+//!   page: [ops-webhook]
+//!   ticket: [service-desk-lead]
 //! templates:
 //!   subject: "[{{ priority }}] {{ ticket }}: {{ metric }} {{ threshold }}"
 //!   body: |
@@ -55,6 +58,8 @@ pub struct Templates {
 pub struct NotificationSettings {
     /// The recipients, in file order.
     pub recipients: Vec<Recipient>,
+    /// Who hears of burn-rate alerts, by severity (`page`, `ticket`).
+    pub alerts: Vec<(String, Vec<String>)>,
     /// The templates.
     pub templates: Templates,
 }
@@ -63,6 +68,14 @@ impl NotificationSettings {
     /// The recipient called `name`.
     pub fn recipient(&self, name: &str) -> Option<&Recipient> {
         self.recipients.iter().find(|recipient| recipient.name == name)
+    }
+
+    /// Who hears of burn-rate alerts of `severity`.
+    pub fn alerted(&self, severity: &str) -> &[String] {
+        self.alerts
+            .iter()
+            .find(|(listed, _)| listed == severity)
+            .map_or(&[], |(_, names)| names.as_slice())
     }
 }
 
@@ -79,7 +92,7 @@ pub fn parse_notifications(path: &Path, text: &str) -> Result<NotificationSettin
         Err(error) => return Err(FormatErrors(vec![crate::document::yaml_error(path, &error, 0)])),
     };
     let mut settings = NotificationSettings::default();
-    if let Some(fields) = cx.fields(&root, "", &["recipients", "templates"]) {
+    if let Some(fields) = cx.fields(&root, "", &["recipients", "alerts", "templates"]) {
         if let Some((list, list_field)) = fields.get("recipients") {
             for (item, item_field) in cx.items(list, &list_field) {
                 let Some(recipient) = recipient(&mut cx, item, &item_field) else { continue };
@@ -89,6 +102,17 @@ pub fn parse_notifications(path: &Path, text: &str) -> Result<NotificationSettin
                     continue;
                 }
                 settings.recipients.push(recipient);
+            }
+        }
+        if let Some((node, field)) = fields.get("alerts")
+            && let Some(alerts) = cx.fields(node, &field, &["page", "ticket"])
+        {
+            for severity in ["page", "ticket"] {
+                if let Some(names) =
+                    alerts.with(&mut cx, severity, |cx, node, field| Some(cx.strings(node, field)))
+                {
+                    settings.alerts.push((severity.to_owned(), names));
+                }
             }
         }
         if let Some((node, field)) = fields.get("templates")
@@ -157,6 +181,7 @@ mod tests {
         let text = "recipients:
   - { name: lead, email: lead@example.com, workingHours: office-berlin }
   - { name: hook, webhook: 'http://127.0.0.1:9000/in' }
+alerts: { page: [hook] }
 templates:
   subject: '{{ ticket }}'
 ";
@@ -171,6 +196,8 @@ templates:
             Some(&Address::Webhook("http://127.0.0.1:9000/in".into()))
         );
         assert_eq!(settings.templates.subject.as_deref(), Some("{{ ticket }}"));
+        assert_eq!(settings.alerted("page"), ["hook"]);
+        assert!(settings.alerted("ticket").is_empty());
 
         let bad = "recipients:
   - { name: lead, email: nobody }

@@ -77,6 +77,15 @@ impl Clocks {
         Ok(read(&state.engine))
     }
 
+    /// Runs `read` on the catalog the engine runs on (customers, calendars).
+    pub(super) async fn with_catalog<T>(
+        &self,
+        store: &Store,
+        read: impl FnOnce(&accord_core::agreement::Catalog) -> T,
+    ) -> Result<T, ApiError> {
+        self.with(store, |engine| read(engine.source().catalog())).await
+    }
+
     /// The names of the calendars in the catalog the engine runs on.
     pub(super) async fn calendar_names(
         &self,

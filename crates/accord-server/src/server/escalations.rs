@@ -33,10 +33,11 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::Auth;
-use super::availability::query;
+use super::availability::{self, query};
 use super::clocks::Changed;
 use super::error::ApiError;
 use super::notify::{self, NotifyConfig, Templates};
+use crate::availability_cmd::{AvailabilityOutcome, Figures};
 use crate::revision_cmd::StoreTerms;
 
 /// The longest the scheduler sleeps before catching up with the log.
@@ -98,16 +99,21 @@ pub(super) async fn run(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut plan = Plan::default();
+    let mut next_alerts = Timestamp::now();
     loop {
         let now = Timestamp::now();
         if let Err(error) = pass(&state, &config, &mut plan, now).await {
             tracing::warn!(error = %error.message, "escalation pass failed; trying again");
         }
-        let wait = plan
-            .next_wake()
-            .map(|at| Duration::try_from(at.duration_since(Timestamp::now())).unwrap_or_default())
-            .unwrap_or(IDLE)
-            .min(IDLE);
+        if now >= next_alerts {
+            if let Err(error) = alerts_pass(&state, &config, &mut plan, now).await {
+                tracing::warn!(error = %error.message, "burn-rate alert pass failed");
+            }
+            next_alerts = now + ALERTS_EVERY;
+        }
+        let wake = plan.next_wake().map_or(next_alerts, |at| at.min(next_alerts));
+        let wait =
+            Duration::try_from(wake.duration_since(Timestamp::now())).unwrap_or_default().min(IDLE);
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = state.events_arrived.notified() => {}
@@ -147,6 +153,18 @@ async fn pass(
             found
         })
         .await?;
+    record(state, config, plan, found, now).await;
+    Ok(())
+}
+
+/// Records what a pass found, with its messages; firings that fail are looked at again soon.
+async fn record(
+    state: &AppState,
+    config: &NotifyConfig,
+    plan: &mut Plan,
+    found: Vec<Found>,
+    now: Timestamp,
+) {
     // Many at once when history arrives (a replay, a restart): one transaction per chunk.
     for chunk in found.chunks(500) {
         let batch: Vec<(NewFiring, Vec<NewDelivery>)> =
@@ -176,6 +194,122 @@ async fn pass(
             }
         }
     }
+}
+
+/// How often burn-rate alerts are looked for.
+const ALERTS_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_mins(1);
+
+/// The burn-rate alerts of this month's availability objectives, recorded once each and sent
+/// to the names the settings give for their severity: `page` at once, `ticket` in the
+/// recipient's working hours.
+async fn alerts_pass(
+    state: &AppState,
+    config: &NotifyConfig,
+    plan: &mut Plan,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let (settings, templates) = notify::current(state).await?;
+    let month = now.to_zoned(TimeZone::UTC).strftime("%Y-%m").to_string();
+    let measured = availability::measure(state, &month, None, now, now).await?;
+    let recorded = &plan.recorded;
+    let found = state
+        .clocks
+        .with_catalog(&state.store, |catalog| {
+            let to = Recipients { catalog, settings: &settings, templates: &templates, now };
+            let mut found = Vec::new();
+            for measurement in &measured {
+                let Figures::Availability { outcome: AvailabilityOutcome::Time(figures), .. } =
+                    &measurement.figures
+                else {
+                    continue;
+                };
+                for alert in &figures.alerts {
+                    let rule = &alert.rule;
+                    let key = FiringKey {
+                        ticket: format!(
+                            "availability:{}/{}",
+                            measurement.customer, measurement.name
+                        ),
+                        metric: format!("burn-rate:{}", rule.severity),
+                        // Minutes since 1970: an alert is known by when it started.
+                        cycle: u32::try_from(alert.start.as_second() / 60).unwrap_or(u32::MAX),
+                        rung: i32::try_from(rule.tenths).unwrap_or(i32::MAX),
+                    };
+                    if recorded.contains(&key) {
+                        continue;
+                    }
+                    let burn_rate = format!("{}.{}", rule.tenths / 10, rule.tenths % 10);
+                    let names = settings.alerted(rule.severity);
+                    let outcome = if now.duration_since(alert.start) > config.max_age {
+                        FiringOutcome::Stale
+                    } else if names.is_empty() {
+                        FiringOutcome::Nobody
+                    } else {
+                        FiringOutcome::Notified
+                    };
+                    let firing = NewFiring {
+                        key,
+                        threshold: format!(
+                            "{burn_rate}x over {} and {}",
+                            format_duration(rule.long),
+                            format_duration(rule.short)
+                        ),
+                        fired_at: alert.start,
+                        customer: Some(measurement.customer.clone()),
+                        service: Some(measurement.service.clone()),
+                        priority: None,
+                        revisions: String::new(),
+                        outcome,
+                    };
+                    let quiet = if rule.severity == "page" {
+                        QuietHours::Ignore
+                    } else {
+                        QuietHours::Respect
+                    };
+                    let always = BusinessCalendar::always_open(measurement.zone.clone());
+                    let mut deliveries = Vec::new();
+                    if outcome == FiringOutcome::Notified {
+                        for name in names {
+                            let context_in = |zone: &TimeZone| {
+                                json!({
+                                    "kind": "burn_rate",
+                                    "severity": rule.severity,
+                                    "burn_rate": burn_rate,
+                                    "long": format_duration(rule.long),
+                                    "short": format_duration(rule.short),
+                                    "customer": measurement.customer,
+                                    "service": measurement.service,
+                                    "objective": measurement.name,
+                                    "period": measurement.period,
+                                    "availability": figures.availability.to_string(),
+                                    "target": figures.target.to_string(),
+                                    "budget_remaining": format_duration(figures.budget.remaining),
+                                    "threshold": firing.threshold,
+                                    "fired_at": alert.start.to_string(),
+                                    "fired_at_local": local(alert.start, zone),
+                                    "ended_at": alert.end.map(|end| end.to_string()),
+                                    "zone": zone.iana_name().unwrap_or("UTC"),
+                                    "recipient": name,
+                                })
+                            };
+                            to.deliveries(
+                                name,
+                                Some(&measurement.customer),
+                                &always,
+                                &measurement.zone,
+                                quiet,
+                                &context_in,
+                                &mut deliveries,
+                            );
+                        }
+                    }
+                    found.push(Found { firing, deliveries });
+                }
+            }
+            found
+        })
+        .await?;
+    record(state, config, plan, found, now).await;
     Ok(())
 }
 
@@ -321,6 +455,47 @@ impl Looking<'_> {
         ticket: &Ticket,
         out: &mut Vec<NewDelivery>,
     ) {
+        let to = Recipients {
+            catalog: self.catalog(),
+            settings: self.settings,
+            templates: self.templates,
+            now: self.now,
+        };
+        to.deliveries(
+            name,
+            firing.customer.as_deref(),
+            &cycle.objective.calendar,
+            zone,
+            quiet,
+            &|local_zone| context(firing, cycle, ticket, name, local_zone),
+            out,
+        );
+    }
+}
+
+/// Who the names of ladders and alerts are, and the messages they get.
+struct Recipients<'a> {
+    catalog: &'a Catalog,
+    settings: &'a NotificationSettings,
+    templates: &'a Templates,
+    now: Timestamp,
+}
+
+impl Recipients<'_> {
+    /// The messages for the recipient called `name` (`customer:ROLE` is several people of
+    /// `customer`). Quiet hours wait for the recipient's working hours, else `hours`; the
+    /// context is made for the zone local times are shown in.
+    #[allow(clippy::too_many_arguments)]
+    fn deliveries(
+        &self,
+        name: &str,
+        customer: Option<&str>,
+        hours: &BusinessCalendar,
+        zone: &TimeZone,
+        quiet: QuietHours,
+        context_in: &dyn Fn(&TimeZone) -> Value,
+        out: &mut Vec<NewDelivery>,
+    ) {
         let refused = |reason: String| NewDelivery {
             recipient: name.to_owned(),
             channel: "email".to_owned(),
@@ -333,10 +508,9 @@ impl Looking<'_> {
         // Who, where, and the calendar their working hours follow.
         let mut targets: Vec<(Address, Option<&BusinessCalendar>)> = Vec::new();
         if let Some(role) = name.strip_prefix("customer:") {
-            let customer = firing.customer.as_deref().and_then(|c| self.catalog().customers.get(c));
-            let Some(customer) = customer else {
+            let Some(customer) = customer.and_then(|c| self.catalog.customers.get(c)) else {
                 out.push(refused(format!(
-                    "the ticket's customer is not in the catalog, so {name} names nobody"
+                    "the customer is not in the catalog, so {name} names nobody"
                 )));
                 return;
             };
@@ -364,18 +538,20 @@ impl Looking<'_> {
             let calendar = recipient
                 .working_hours
                 .as_deref()
-                .and_then(|calendar| self.catalog().calendars.get(calendar))
+                .and_then(|calendar| self.catalog.calendars.get(calendar))
                 .map(|doc| &doc.calendar);
             targets.push((recipient.address.clone(), calendar));
         }
         for (address, calendar) in targets {
-            let hours = calendar.unwrap_or(&cycle.objective.calendar);
             let local_zone = calendar.map_or(zone, |calendar| calendar.zone());
             let due_at = match quiet {
-                QuietHours::Respect => hours.next_open(self.now).ok().flatten().unwrap_or(self.now),
+                QuietHours::Respect => {
+                    let hours = calendar.unwrap_or(hours);
+                    hours.next_open(self.now).ok().flatten().unwrap_or(self.now)
+                }
                 QuietHours::Ignore => self.now,
             };
-            let context = context(firing, cycle, ticket, name, local_zone);
+            let context = context_in(local_zone);
             let (subject, body) = match self.templates.render(&context) {
                 Ok(rendered) => rendered,
                 Err((template, error)) => {

@@ -211,9 +211,10 @@ pub(super) async fn start(settings: &Settings, state: AppState) -> anyhow::Resul
     let client = async_nats::ConnectOptions::new()
         .name("accord")
         .event_callback(|event| async move {
-            match event {
-                async_nats::Event::Connected => tracing::info!("NATS: connected"),
-                event => tracing::warn!(%event, "NATS"),
+            // async-nats logs each event at info; a lost connection or an error is worth a
+            // warning, the connection made or closed at shutdown is not.
+            if !matches!(event, async_nats::Event::Connected | async_nats::Event::Closed) {
+                tracing::warn!(%event, "NATS");
             }
         })
         .connect(addresses.as_slice())
@@ -525,7 +526,74 @@ async fn consume_probe_results(
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser as _;
+
     use super::redact;
+    use crate::cli::{Cli, Command, ServeArgs};
+    use crate::server::config::Config;
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let args = ["accord", "serve"].iter().chain(args);
+        match Cli::parse_from(args).command {
+            Command::Serve(args) => args,
+            _ => unreachable!("accord serve"),
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect()
+    }
+
+    #[test]
+    fn nats_is_off_by_default_and_configured_by_flag_variable_or_file() {
+        assert_eq!(Config::load(&serve_args(&[]), &[]).unwrap().nats, None);
+        let config = Config::load(&serve_args(&["--nats", "nats://n1:4222"]), &env(&[])).unwrap();
+        let nats = config.nats.unwrap();
+        assert_eq!((nats.url.as_str(), nats.stream.as_str()), ("nats://n1:4222", "ACCORD"));
+        assert_eq!(
+            (nats.events_subject.as_str(), nats.probe_results_subject.as_str()),
+            ("accord.events", "accord.probe-results")
+        );
+        assert_eq!((nats.consumer.as_str(), nats.ack_wait.as_secs()), ("accord", 30));
+
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("url");
+        std::fs::write(&secret, "nats://accord:hunter2@n2:4222\n").unwrap();
+        let variables = env(&[
+            ("ACCORD_NATS_FILE", secret.to_str().unwrap()),
+            ("ACCORD_NATS_ACK_WAIT_SECONDS", "5"),
+        ]);
+        let config = Config::load(&serve_args(&[]), &variables).unwrap();
+        let shown = format!("{config:?}");
+        assert!(shown.contains("nats://[redacted]@n2:4222") && !shown.contains("hunter2"));
+        let nats = config.nats.unwrap();
+        assert_eq!(
+            (nats.url.as_str(), nats.ack_wait.as_secs()),
+            ("nats://accord:hunter2@n2:4222", 5)
+        );
+        // The flag wins over the file.
+        let config = Config::load(&serve_args(&["--nats", "nats://n3"]), &variables).unwrap();
+        assert_eq!(config.nats.unwrap().url, "nats://n3");
+    }
+
+    #[test]
+    fn bad_nats_settings_are_named() {
+        let check = |pairs: &[(&str, &str)], expected: &str| {
+            let mut pairs = pairs.to_vec();
+            pairs.push(("ACCORD_NATS", "nats://127.0.0.1:4222"));
+            let error = Config::load(&serve_args(&[]), &env(&pairs)).unwrap_err().to_string();
+            assert!(error.contains(expected), "{error}");
+            assert!(!error.contains("hunter2"), "{error}");
+        };
+        check(&[("ACCORD_NATS_EVENTS_SUBJECT", "accord.*")], "nats_events_subject: \"accord.*\"");
+        check(&[("ACCORD_NATS_PROBE_RESULTS_SUBJECT", "accord.events")], "is also nats_events");
+        check(&[("ACCORD_NATS_STREAM", "ACC.ORD")], "nats_stream: \"ACC.ORD\"");
+        check(&[("ACCORD_NATS_ACK_WAIT_SECONDS", "0")], "nats_ack_wait_seconds");
+        let error = Config::load(&serve_args(&["--nats", "nats://ann:hunter2@bad host"]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("nats: nats://[redacted]@bad host is not a NATS URL"), "{error}");
+    }
 
     #[test]
     fn credentials_in_urls_are_redacted() {

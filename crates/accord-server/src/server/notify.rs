@@ -39,11 +39,15 @@ pub(super) const SETTINGS: SettingsDocument =
     SettingsDocument { kind: "Notifications", name: "notifications", path: "notifications.yaml" };
 
 /// The built-in subject.
-const DEFAULT_SUBJECT: &str = "{% if kind == 'breach' %}Breached{% else %}Escalation at {{ threshold }}{% endif %}: \
+const DEFAULT_SUBJECT: &str = "{% if kind == 'burn_rate' %}Burn-rate alert ({{ severity }}): {{ objective }} of {{ customer }} burning {{ burn_rate }}x\
+{% elif kind == 'breach' %}Breached{% else %}Escalation at {{ threshold }}{% endif %}: \
 {{ metric }} of {{ ticket }} ({{ customer }}, {{ priority }})";
 
 /// The built-in message.
-const DEFAULT_BODY: &str = "{% if kind == 'breach' %}The {{ metric }} objective of ticket {{ ticket }} was breached at {{ fired_at_local }}.\
+const DEFAULT_BODY: &str = "{% if kind == 'burn_rate' %}The {{ objective }} objective of {{ customer }} ({{ service }}) has burned its error budget at {{ burn_rate }}x the sustainable rate over {{ long }} and {{ short }} since {{ fired_at_local }}.
+
+Availability this period: {{ availability }} (target {{ target }}); budget left: {{ budget_remaining }}.
+{% else %}{% if kind == 'breach' %}The {{ metric }} objective of ticket {{ ticket }} was breached at {{ fired_at_local }}.\
 {% else %}Ticket {{ ticket }} reached {{ threshold }} of its {{ metric }} target ({{ target }}) at {{ fired_at_local }}.\
 {% if deadline_local %} It breaches at {{ deadline_local }} unless the clock stops first.{% endif %}{% endif %}
 
@@ -52,7 +56,7 @@ Service: {{ service }}
 Priority: {{ priority }}
 Cycle: {{ cycle }}
 Terms: {{ revisions }}
-";
+{% endif %}";
 
 /// The longest rendered subject and message kept.
 const MAX_RENDERED: usize = 64 * 1024;

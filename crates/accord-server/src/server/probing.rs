@@ -103,7 +103,7 @@ struct Runner {
     probes: BTreeMap<String, Arc<ProbeSpec>>,
     /// The probes this node holds the lease of, by name.
     held: BTreeMap<String, Held>,
-    /// When the earliest lease another node holds runs out, while this node has room for more.
+    /// When the earliest lease another node holds on a probe runs out.
     next_free: Option<Timestamp>,
     checks: Arc<Semaphore>,
     finished: mpsc::UnboundedSender<Finished>,
@@ -226,9 +226,6 @@ impl Runner {
         self.next_free = None;
         let probes: Vec<Arc<ProbeSpec>> = self.probes.values().cloned().collect();
         for spec in probes {
-            if self.held.len() >= share {
-                break;
-            }
             if self.held.contains_key(&spec.name) {
                 continue;
             }
@@ -237,9 +234,14 @@ impl Runner {
             if let Some(lease) =
                 lease.filter(|lease| lease.is_live(now) && lease.owner != self.node)
             {
+                // Wake when it runs out, even without room now: if its node died, the nodes
+                // left have more room then. A live node renews first, and this is a tick.
                 let free_at =
                     self.next_free.map_or(lease.expires_at, |at| at.min(lease.expires_at));
                 self.next_free = Some(free_at);
+                continue;
+            }
+            if self.held.len() >= share {
                 continue;
             }
             if store.acquire_lease(&lease_name, &self.node, now, LEASE_TTL).await.map_err(stored)? {

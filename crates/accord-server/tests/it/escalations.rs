@@ -178,6 +178,8 @@ spec:
     response:
       P1: 8s
       P2: 1h
+    availability:
+      - {{ name: uptime, service: desk, target: 99.9, window: month, source: incidents }}
   escalation:
     - at: 25%
       notify: [lead, hook]
@@ -194,6 +196,8 @@ fn settings(hook_port: u16) -> String {
   - {{ name: lead, email: lead@northwind.example }}
   - {{ name: hook, webhook: 'http://127.0.0.1:{hook_port}/accord' }}
   - {{ name: night-owl, email: owl@northwind.example, workingHours: later }}
+alerts:
+  page: [hook]
 templates:
   subject: '[{{{{ priority }}}}] {{{{ ticket }}}} {{{{ metric }}}} {{{{ threshold }}}}'
 "
@@ -352,6 +356,14 @@ fn rungs_and_breaches_notify_by_mail_and_webhook_once_each() {
             deliveries.iter().find(|d| d["channel"] == "email" && d["status"] == "sent");
         assert_eq!(smtp_sent.expect("a sent e-mail")["attempts"][0]["code"], 250);
 
+        // An outage for the last ten minutes burns the month's budget far past 14.4x: after a
+        // restart (alerts are looked for at start and every minute) the page goes to the hook.
+        let start = (jiff::Timestamp::now() - jiff::SignedDuration::from_mins(10)).to_string();
+        let incident = json!({ "id": "INC-1", "start": start, "affected": ["desk"],
+            "impact": "major", "cause": "Power loss" });
+        let posted = api.post("/api/v1/incidents", &admin, &incident);
+        assert_eq!(posted.status, 200, "{}", posted.body);
+
         // Nothing fires twice: a restart on the same store records and sends nothing new.
         drop(api);
         let again = Server::start_with_env(
@@ -360,10 +372,33 @@ fn rungs_and_breaches_notify_by_mail_and_webhook_once_each() {
             false,
             &[("ACCORD_SMTP_URL", &smtp_url), ("ACCORD_WEBHOOK_SECRET", SECRET)],
         );
-        std::thread::sleep(Duration::from_secs(3));
+        eventually(30, "the burn-rate page", || received.lock().expect("the list").len() >= 4);
         let firings = again.get("/api/v1/escalations?ticket=T-1", &admin).json();
         assert_eq!(firings["escalations"].as_array().map(Vec::len), Some(3));
-        assert_eq!(received.lock().expect("the list").len(), 3);
+        let page: Value =
+            serde_json::from_str(&received.lock().expect("the list")[3].body).expect("a JSON body");
+        assert_eq!((&page["kind"], &page["severity"]), (&json!("burn_rate"), &json!("page")));
+        assert_eq!(page["objective"], "uptime");
+        // The provider's subject template, the built-in message.
+        let text = page["text"].as_str().unwrap_or_default();
+        assert!(text.starts_with("The uptime objective of acme (desk) has burned"), "{text}");
+        let alerts =
+            again.get("/api/v1/escalations?ticket=availability:acme/uptime", &admin).json();
+        let alerts = alerts["escalations"].as_array().expect("a list");
+        // Both page rules fire (14.4x over 1 h and 5 min, 6x over 6 h and 30 min), each once,
+        // to the hook; the ticket rules fire too and notify nobody (no one is named for them).
+        let pages: Vec<&Value> =
+            alerts.iter().filter(|alert| alert["metric"] == "burn-rate:page").collect();
+        assert!(!pages.is_empty() && pages.iter().all(|a| a["outcome"] == "notified"));
+        assert!(
+            alerts
+                .iter()
+                .filter(|alert| alert["metric"] == "burn-rate:ticket")
+                .all(|alert| alert["outcome"] == "none"),
+            "{alerts:#?}"
+        );
+        std::thread::sleep(Duration::from_secs(2));
+        assert_eq!(received.lock().expect("the list").len(), 3 + pages.len());
         assert_eq!(smtp.messages().len(), 5);
     }
 }

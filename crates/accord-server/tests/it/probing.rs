@@ -4,6 +4,7 @@
 //! node at a time and moves it to another node when the one running it is killed, losing no
 //! interval.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
@@ -146,15 +147,20 @@ fn send_yaml(server: &Server, path: &str, token: &str, yaml: &str) -> Reply {
 
 /// The node running `web`, as `GET /api/v1/probes` says.
 fn runner(server: &Server, token: &str) -> Option<String> {
+    runners(server, token).remove("web").unwrap_or_else(|| panic!("no probe web"))
+}
+
+/// The node running each probe, by probe.
+fn runners(server: &Server, token: &str) -> BTreeMap<String, Option<String>> {
     let probes = expect(&server.get("/api/v1/probes", token), 200);
-    let web = probes["probes"]
-        .as_array()
-        .expect("a list")
+    let probes = probes["probes"].as_array().expect("a list");
+    probes
         .iter()
-        .find(|probe| probe["name"] == "web")
-        .unwrap_or_else(|| panic!("web in {probes}"))
-        .clone();
-    web["runner"].as_str().map(str::to_owned)
+        .map(|probe| {
+            let name = probe["name"].as_str().expect("a name").to_owned();
+            (name, probe["runner"].as_str().map(str::to_owned))
+        })
+        .collect()
 }
 
 /// A server that runs probes, named `node`.
@@ -257,9 +263,35 @@ fn each_probe_runs_on_one_node_and_moves_when_that_node_dies() {
     let mut servers: Vec<Option<Server>> =
         nodes.iter().map(|node| Some(prober(&backend, node, "warn", false))).collect();
     let first = servers[0].as_ref().expect("running");
-    expect(&send_yaml(first, "/api/v1/probes", &admin, &probes(&target)), 200);
+    // Besides web, two probes that resolve a name and touch no target: three probes share
+    // three nodes, one each.
+    let definitions = probes(&target)
+        + "  - { name: dns-1, affects: hosting, dns: localhost, interval: 1s }\n"
+        + "  - { name: dns-2, affects: hosting, dns: localhost, interval: 1s }\n";
+    expect(&send_yaml(first, "/api/v1/probes", &admin, &definitions), 200);
+    let spread = |server: &Server, n_nodes: usize| {
+        let started = Instant::now();
+        loop {
+            let runners = runners(server, &admin);
+            let probes: Vec<&Option<String>> = runners
+                .iter()
+                .filter(|(name, _)| *name != "backup-job")
+                .map(|(_, runner)| runner)
+                .collect();
+            let nodes: BTreeSet<&str> = probes.iter().filter_map(|node| node.as_deref()).collect();
+            if probes.iter().all(|node| node.is_some()) && nodes.len() == n_nodes {
+                return runners;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "not spread over {n_nodes} nodes: {runners:?}"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    };
+    spread(first, 3);
 
-    // Three nodes, one probe: one check a second, not two or three.
+    // Three nodes, web on one: one check a second, not two or three.
     target.wait_for(1, Duration::from_secs(10));
     let watch_from = Instant::now();
     thread::sleep(Duration::from_secs(6));
@@ -285,6 +317,9 @@ fn each_probe_runs_on_one_node_and_moves_when_that_node_dies() {
         thread::sleep(Duration::from_millis(100));
     };
     assert_ne!(taken_over, running);
+    // Every probe runs on one of the two nodes left.
+    let runners = spread(survivor, 2);
+    assert!(runners.values().flatten().all(|node| *node != running), "{runners:?}");
     let n_before = target.n_requests();
     target.wait_for(n_before + 4, Duration::from_secs(10));
 
