@@ -12,7 +12,7 @@
 //! stream.
 //!
 //! Events are taken in batches: the consumer gathers every message already delivered (up to
-//! [`MAX_BATCH_BYTES`]), checks them while the previous batch commits, and appends the whole
+//! 4 MiB), checks them while the previous batch commits, and appends the whole
 //! batch in one call to the event log's writer. The bodies are those of `POST /api/v1/events`
 //! and `POST /api/v1/probe-results`, checked by the same functions.
 
