@@ -264,8 +264,9 @@ fn each_probe_runs_on_one_node_and_moves_when_that_node_dies() {
         nodes.iter().map(|node| Some(prober(&backend, node, "warn", false))).collect();
     let first = servers[0].as_ref().expect("running");
     // Besides web, two probes that resolve a name and touch no target: three probes share
-    // three nodes, one each.
-    let definitions = probes(&target)
+    // three nodes, one each. Web every 6 s: longer than the 5 s lease, as real intervals are,
+    // so a takeover loses no interval.
+    let definitions = probes(&target).replace("interval: 1s", "interval: 6s")
         + "  - { name: dns-1, affects: hosting, dns: localhost, interval: 1s }\n"
         + "  - { name: dns-2, affects: hosting, dns: localhost, interval: 1s }\n";
     expect(&send_yaml(first, "/api/v1/probes", &admin, &definitions), 200);
@@ -291,16 +292,16 @@ fn each_probe_runs_on_one_node_and_moves_when_that_node_dies() {
     };
     spread(first, 3);
 
-    // Three nodes, web on one: one check a second, not two or three.
+    // Three nodes, web on one: one check every 6 s, not two or three.
     target.wait_for(1, Duration::from_secs(10));
     let watch_from = Instant::now();
-    thread::sleep(Duration::from_secs(6));
+    thread::sleep(Duration::from_secs(12));
     let n_watched = target
         .requests()
         .iter()
-        .filter(|at| **at >= watch_from && **at < watch_from + Duration::from_secs(6))
+        .filter(|at| **at >= watch_from && **at < watch_from + Duration::from_secs(12))
         .count();
-    assert!((4..=8).contains(&n_watched), "{n_watched} checks in 6 s at a 1 s interval");
+    assert!((1..=3).contains(&n_watched), "{n_watched} checks in 12 s at a 6 s interval");
 
     // Kill the node running it (SIGKILL: its lease is not given up, it runs out).
     let running = runner(first, &admin).expect("a node runs web");
@@ -321,21 +322,21 @@ fn each_probe_runs_on_one_node_and_moves_when_that_node_dies() {
     let runners = spread(survivor, 2);
     assert!(runners.values().flatten().all(|node| *node != running), "{runners:?}");
     let n_before = target.n_requests();
-    target.wait_for(n_before + 4, Duration::from_secs(10));
+    target.wait_for(n_before + 2, Duration::from_secs(20));
 
-    // No interval lost: no two checks further apart than the interval, plus the lease's
-    // five seconds, plus a second.
+    // No interval lost: no two checks further apart than the interval plus the lease's five
+    // seconds plus a second, within the two intervals the store counts as a gap in the data.
     let requests = target.requests();
     let widest = requests.windows(2).map(|pair| pair[1] - pair[0]).max().expect("checks");
-    assert!(widest <= Duration::from_secs(7), "{widest:?} between two checks");
+    assert!(widest <= Duration::from_secs(12), "{widest:?} between two checks");
     // And still one node at a time after the move.
     let recent: Vec<&Instant> =
-        requests.iter().filter(|at| **at >= killed_at + Duration::from_secs(7)).collect();
+        requests.iter().filter(|at| **at >= killed_at + Duration::from_secs(12)).collect();
     if let (Some(first), Some(last)) = (recent.first(), recent.last()) {
         let span = (**last - **first).as_secs_f64();
         #[expect(clippy::cast_precision_loss, reason = "a handful of checks")]
         let n_recent = recent.len() as f64;
-        assert!(n_recent <= span + 2.0, "{n_recent} checks in {span:.1} s after the move");
+        assert!(n_recent <= span / 6.0 + 2.0, "{n_recent} checks in {span:.1} s after the move");
     }
     eprintln!(
         "web ran on {running}, then on {taken_over}; widest gap {widest:?}; {} checks in all",
