@@ -18,7 +18,7 @@ use accord_core::access::{Principal, Scope};
 use accord_format::adapters::{
     self, Adapters, Helpdesk, PayloadError, Read, parse_adapters, read_generic,
 };
-use accord_store::{Change, NewDeadLetter, NewRevision, Revision};
+use accord_store::{NewDeadLetter, Revision};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -30,17 +30,17 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::Digest as _;
 
 use super::AppState;
 use super::auth::{Auth, Unauthorized};
+use super::availability::{Refused, SettingsDocument};
 use super::error::ApiError;
 use super::events::{append, json_body, read_events};
 use super::ingest::OwnedEvent;
 
-/// The kind and name of the stored adapters document.
-const ADAPTERS_KIND: &str = "Adapters";
-const ADAPTERS_NAME: &str = "adapters";
+/// Where the adapters document is kept.
+const SETTINGS: SettingsDocument =
+    SettingsDocument { kind: "Adapters", name: "adapters", path: ADAPTERS_PATH };
 /// The name the document is read under: messages say `adapters.yaml:LINE`.
 const ADAPTERS_PATH: &str = "adapters.yaml";
 
@@ -140,8 +140,7 @@ fn check_events(
 
 /// The latest stored adapters document and its revision; `None` when none was ever stored.
 async fn stored_adapters(state: &AppState) -> Result<Option<(Revision, Adapters)>, ApiError> {
-    let latest = state.store.latest(Some(ADAPTERS_KIND)).await?;
-    let Some(revision) = latest.into_iter().find(|revision| revision.name == ADAPTERS_NAME) else {
+    let Some(revision) = SETTINGS.latest(state).await? else {
         return Ok(None);
     };
     let (adapters, _) = parse_adapters(FilePath::new(ADAPTERS_PATH), &revision.source_text)
@@ -320,10 +319,6 @@ fn media_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
 /// `PUT /api/v1/adapters` (staff, scope `write`): the adapters document as YAML, checked, and
 /// stored as the next revision of `Adapters/adapters` when its content changed.
 pub(super) async fn put_adapters(
@@ -348,63 +343,14 @@ pub(super) async fn put_adapters(
     let (adapters, canonical) = match parse_adapters(FilePath::new(ADAPTERS_PATH), text) {
         Ok(parsed) => parsed,
         Err(errors) => {
-            let listed: Vec<Value> = errors
-                .0
-                .iter()
-                .map(|error| {
-                    json!({
-                        "line": error.line,
-                        "column": error.column,
-                        "field": error.field,
-                        "message": error.message,
-                        "text": error.to_string(),
-                    })
-                })
-                .collect();
-            let n_errors = listed.len();
-            let first = errors.0.first().map_or("body", |error| error.field.as_str());
-            let refusal = json!({ "error": {
-                "code": "invalid_adapters",
-                "message": format!(
-                    "{n_errors} error{}: nothing was stored",
-                    if n_errors == 1 { "" } else { "s" }
-                ),
-                "field": if first.is_empty() { "body" } else { first },
-                "errors": listed,
-            }});
-            return Ok((StatusCode::BAD_REQUEST, Json(refusal)).into_response());
+            return Ok(Refused::file_errors("invalid_adapters", &errors).into_response());
         }
     };
-    let canonical = canonical.to_string();
-    let revision = NewRevision {
-        kind: ADAPTERS_KIND.to_owned(),
-        name: ADAPTERS_NAME.to_owned(),
-        content_hash: sha256_hex(canonical.as_bytes()),
-        canonical,
-        source_text: text.to_owned(),
-        source_path: ADAPTERS_PATH.to_owned(),
-        source_line: 1,
-        effective_from: None,
-        effective_until: None,
-        lifecycle: false,
-    };
-    let applied = state
-        .store
-        .apply(
-            std::slice::from_ref(&revision),
-            &principal.subject,
-            "PUT /api/v1/adapters",
-            Timestamp::now(),
-        )
+    let (revision, change) = SETTINGS
+        .store(&state, &principal.subject, text, canonical.to_string(), "PUT /api/v1/adapters")
         .await?;
-    let applied = applied.first().expect("one document applied, one answer");
-    let change = match applied.change {
-        Change::Created => "created",
-        Change::Updated => "updated",
-        Change::Unchanged => "unchanged",
-    };
     Ok(Json(json!({
-        "revision": applied.revision,
+        "revision": revision,
         "change": change,
         "adapters": adapters.to_json(),
     }))

@@ -149,6 +149,36 @@ impl From<ApiError> for Refused {
     }
 }
 
+impl Refused {
+    /// A settings file refused with every error, its line, column and field; nothing stored.
+    pub(super) fn file_errors(code: &'static str, errors: &accord_format::FormatErrors) -> Refused {
+        let listed: Vec<Value> = errors
+            .0
+            .iter()
+            .map(|error| {
+                json!({
+                    "line": error.line,
+                    "column": error.column,
+                    "field": error.field,
+                    "message": error.message,
+                    "text": error.to_string(),
+                })
+            })
+            .collect();
+        let n_errors = listed.len();
+        let first = errors.0.first().map_or("body", |error| error.field.as_str());
+        Refused(json!({ "error": {
+            "code": code,
+            "message": format!(
+                "{n_errors} error{}: nothing was stored",
+                if n_errors == 1 { "" } else { "s" }
+            ),
+            "field": if first.is_empty() { "body" } else { first },
+            "errors": listed,
+        }}))
+    }
+}
+
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         (StatusCode::BAD_REQUEST, Json(self.0)).into_response()
@@ -167,33 +197,8 @@ fn check_probes(text: &str) -> Result<Vec<ProbeSpec>, Refused> {
         )
         .into());
     }
-    parse_probes(FilePath::new(PROBES_PATH), text).map_err(|errors| {
-        let listed: Vec<Value> = errors
-            .0
-            .iter()
-            .map(|error| {
-                json!({
-                    "line": error.line,
-                    "column": error.column,
-                    "field": error.field,
-                    "message": error.message,
-                    "text": error.to_string(),
-                })
-            })
-            .collect();
-        let n_errors = listed.len();
-        let first = errors.0.first().map_or("body", |error| error.field.as_str());
-        let body = json!({ "error": {
-            "code": "invalid_probes",
-            "message": format!(
-                "{n_errors} error{}: nothing was stored",
-                if n_errors == 1 { "" } else { "s" }
-            ),
-            "field": if first.is_empty() { "body" } else { first },
-            "errors": listed,
-        }});
-        Refused(body)
-    })
+    parse_probes(FilePath::new(PROBES_PATH), text)
+        .map_err(|errors| Refused::file_errors("invalid_probes", &errors))
 }
 
 pub(super) fn duration_json(duration: SignedDuration) -> Value {

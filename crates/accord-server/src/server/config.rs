@@ -200,76 +200,97 @@ struct Layer {
     probes: Option<bool>,
 }
 
-/// The notification settings of a layer.
-#[derive(Debug, Default)]
-struct NotifyLayer {
-    node: Option<String>,
-    smtp_url: Option<String>,
-    smtp_url_file: Option<PathBuf>,
-    smtp_from: Option<String>,
-    webhook_secret: Option<String>,
-    webhook_secret_file: Option<PathBuf>,
-    escalation_max_age_seconds: Option<u64>,
-    delivery_retry_seconds: Option<u64>,
-    delivery_max_attempts: Option<u32>,
-    delivery_lease_seconds: Option<u64>,
+/// A value or a file holding it, from one layer: the later layer's choice wins whole.
+fn either<T>(
+    earlier: (Option<T>, Option<PathBuf>),
+    later: (Option<T>, Option<PathBuf>),
+) -> (Option<T>, Option<PathBuf>) {
+    if later.0.is_some() || later.1.is_some() { later } else { earlier }
+}
+
+/// A setting given as a value, or as a file holding it (`key` names the file's setting).
+fn value_or_file(
+    value: Option<String>,
+    file: Option<PathBuf>,
+    key: &str,
+) -> anyhow::Result<Option<String>> {
+    Ok(match (value, file) {
+        (Some(value), _) => Some(value),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("{key}: reading {}", path.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        (None, None) => None,
+    })
 }
 
 impl Layer {
-    fn notify_layer(&self) -> NotifyLayer {
-        NotifyLayer {
-            node: self.node.clone(),
-            smtp_url: self.smtp_url.clone(),
-            smtp_url_file: self.smtp_url_file.clone(),
-            smtp_from: self.smtp_from.clone(),
-            webhook_secret: self.webhook_secret.clone(),
-            webhook_secret_file: self.webhook_secret_file.clone(),
-            escalation_max_age_seconds: self.escalation_max_age_seconds,
-            delivery_retry_seconds: self.delivery_retry_seconds,
-            delivery_max_attempts: self.delivery_max_attempts,
-            delivery_lease_seconds: self.delivery_lease_seconds,
-        }
-    }
-}
-
-impl NotifyLayer {
-    fn into_layer(self) -> Layer {
-        Layer {
-            node: self.node,
-            smtp_url: self.smtp_url,
-            smtp_url_file: self.smtp_url_file,
-            smtp_from: self.smtp_from,
-            webhook_secret: self.webhook_secret,
-            webhook_secret_file: self.webhook_secret_file,
-            escalation_max_age_seconds: self.escalation_max_age_seconds,
-            delivery_retry_seconds: self.delivery_retry_seconds,
-            delivery_max_attempts: self.delivery_max_attempts,
-            delivery_lease_seconds: self.delivery_lease_seconds,
-            ..Layer::default()
-        }
-    }
-
-    /// `later` wins where it sets a value; a value and its file are one choice.
-    fn then(self, later: NotifyLayer) -> NotifyLayer {
-        let either = |value: Option<String>,
-                      file: Option<PathBuf>,
-                      later_value: Option<String>,
-                      later_file: Option<PathBuf>| {
-            if later_value.is_some() || later_file.is_some() {
-                (later_value, later_file)
-            } else {
-                (value, file)
-            }
+    /// How escalations are notified.
+    fn notify_config(&self) -> anyhow::Result<super::notify::NotifyConfig> {
+        let defaults = super::notify::NotifyConfig::default();
+        let seconds = |value: Option<u64>, default: jiff::SignedDuration| {
+            value.map_or(default, |seconds| {
+                jiff::SignedDuration::from_secs(i64::try_from(seconds).unwrap_or(i64::MAX))
+            })
         };
+        let max_attempts = self.delivery_max_attempts.unwrap_or(defaults.max_attempts);
+        if max_attempts == 0 {
+            bail!("delivery_max_attempts: at least 1");
+        }
+        Ok(super::notify::NotifyConfig {
+            node: self.node.clone().filter(|node| !node.trim().is_empty()).unwrap_or(defaults.node),
+            smtp_url: value_or_file(
+                self.smtp_url.clone(),
+                self.smtp_url_file.clone(),
+                "smtp_url_file",
+            )?,
+            smtp_from: self.smtp_from.clone().unwrap_or(defaults.smtp_from),
+            webhook_secret: value_or_file(
+                self.webhook_secret.clone(),
+                self.webhook_secret_file.clone(),
+                "webhook_secret_file",
+            )?,
+            max_age: seconds(self.escalation_max_age_seconds, defaults.max_age),
+            retry_base: seconds(self.delivery_retry_seconds, defaults.retry_base),
+            max_attempts,
+            lease: seconds(self.delivery_lease_seconds, defaults.lease)
+                .max(jiff::SignedDuration::from_secs(1)),
+        })
+    }
+
+    /// `later` wins where it sets a value.
+    fn then(self, later: Layer) -> Layer {
+        let (database, database_file) =
+            either((self.database, self.database_file), (later.database, later.database_file));
+        let (nats, nats_file) = either((self.nats, self.nats_file), (later.nats, later.nats_file));
         let (smtp_url, smtp_url_file) =
-            either(self.smtp_url, self.smtp_url_file, later.smtp_url, later.smtp_url_file);
+            either((self.smtp_url, self.smtp_url_file), (later.smtp_url, later.smtp_url_file));
         let (webhook_secret, webhook_secret_file) = either(
-            self.webhook_secret,
-            self.webhook_secret_file,
-            later.webhook_secret,
-            later.webhook_secret_file,
+            (self.webhook_secret, self.webhook_secret_file),
+            (later.webhook_secret, later.webhook_secret_file),
         );
-        NotifyLayer {
+        Layer {
+            listen: later.listen.or(self.listen),
+            data: later.data.or(self.data),
+            database,
+            database_file,
+            log_format: later.log_format.or(self.log_format),
+            log: later.log.or(self.log),
+            max_body_bytes: later.max_body_bytes.or(self.max_body_bytes),
+            shutdown_grace_seconds: later.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
+            trusted_proxies: later.trusted_proxies.or(self.trusted_proxies),
+            nats,
+            nats_file,
+            nats_stream: later.nats_stream.or(self.nats_stream),
+            nats_events_subject: later.nats_events_subject.or(self.nats_events_subject),
+            nats_probe_results_subject: later
+                .nats_probe_results_subject
+                .or(self.nats_probe_results_subject),
+            nats_consumer: later.nats_consumer.or(self.nats_consumer),
+            nats_ack_wait_seconds: later.nats_ack_wait_seconds.or(self.nats_ack_wait_seconds),
+            probes: later.probes.or(self.probes),
             node: later.node.or(self.node),
             smtp_url,
             smtp_url_file,
@@ -282,89 +303,6 @@ impl NotifyLayer {
             delivery_retry_seconds: later.delivery_retry_seconds.or(self.delivery_retry_seconds),
             delivery_max_attempts: later.delivery_max_attempts.or(self.delivery_max_attempts),
             delivery_lease_seconds: later.delivery_lease_seconds.or(self.delivery_lease_seconds),
-        }
-    }
-
-    fn resolve(self) -> anyhow::Result<super::notify::NotifyConfig> {
-        let secret = |value: Option<String>, file: Option<PathBuf>, key: &str| {
-            anyhow::Ok(match (value, file) {
-                (Some(value), _) => Some(value),
-                (None, Some(path)) => Some(
-                    std::fs::read_to_string(&path)
-                        .with_context(|| format!("{key}: reading {}", path.display()))?
-                        .trim()
-                        .to_owned(),
-                ),
-                (None, None) => None,
-            })
-        };
-        let defaults = super::notify::NotifyConfig::default();
-        let seconds = |value: Option<u64>, default: jiff::SignedDuration| {
-            value.map_or(default, |seconds| {
-                jiff::SignedDuration::from_secs(i64::try_from(seconds).unwrap_or(i64::MAX))
-            })
-        };
-        let max_attempts = self.delivery_max_attempts.unwrap_or(defaults.max_attempts);
-        if max_attempts == 0 {
-            bail!("delivery_max_attempts: at least 1");
-        }
-        Ok(super::notify::NotifyConfig {
-            node: self.node.filter(|node| !node.trim().is_empty()).unwrap_or(defaults.node),
-            smtp_url: secret(self.smtp_url, self.smtp_url_file, "smtp_url_file")?,
-            smtp_from: self.smtp_from.unwrap_or(defaults.smtp_from),
-            webhook_secret: secret(
-                self.webhook_secret,
-                self.webhook_secret_file,
-                "webhook_secret_file",
-            )?,
-            max_age: seconds(self.escalation_max_age_seconds, defaults.max_age),
-            retry_base: seconds(self.delivery_retry_seconds, defaults.retry_base),
-            max_attempts,
-            lease: seconds(self.delivery_lease_seconds, defaults.lease)
-                .max(jiff::SignedDuration::from_secs(1)),
-        })
-    }
-}
-
-impl Layer {
-    /// `later` wins where it sets a value.
-    fn then(self, later: Layer) -> Layer {
-        let notify = self.notify_layer().then(later.notify_layer()).into_layer();
-        Layer {
-            listen: later.listen.or(self.listen),
-            data: later.data.or(self.data),
-            // A URL and a URL file from one layer: the later layer's choice wins whole.
-            database: later.database.clone().or(if later.database_file.is_some() {
-                None
-            } else {
-                self.database
-            }),
-            database_file: later.database_file.clone().or(if later.database.is_some() {
-                None
-            } else {
-                self.database_file
-            }),
-            log_format: later.log_format.or(self.log_format),
-            log: later.log.or(self.log),
-            max_body_bytes: later.max_body_bytes.or(self.max_body_bytes),
-            shutdown_grace_seconds: later.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
-            trusted_proxies: later.trusted_proxies.or(self.trusted_proxies),
-            // Like the database: a URL or a URL file, the later layer's choice whole.
-            nats: later.nats.clone().or(if later.nats_file.is_some() { None } else { self.nats }),
-            nats_file: later.nats_file.clone().or(if later.nats.is_some() {
-                None
-            } else {
-                self.nats_file
-            }),
-            nats_stream: later.nats_stream.or(self.nats_stream),
-            nats_events_subject: later.nats_events_subject.or(self.nats_events_subject),
-            nats_probe_results_subject: later
-                .nats_probe_results_subject
-                .or(self.nats_probe_results_subject),
-            nats_consumer: later.nats_consumer.or(self.nats_consumer),
-            nats_ack_wait_seconds: later.nats_ack_wait_seconds.or(self.nats_ack_wait_seconds),
-            probes: later.probes.or(self.probes),
-            ..notify
         }
     }
 }
@@ -481,22 +419,13 @@ impl Config {
             ..Layer::default()
         };
         let layer = defaults.then(file).then(environment_layer(environment)?).then(flags);
-        let notify = layer.notify_layer().resolve()?;
+        let notify = layer.notify_config()?;
         let listen_text = layer.listen.unwrap_or_default();
         let listen = listen_text.parse().with_context(|| {
             format!("listen: {listen_text:?} is not an address such as 127.0.0.1:8080")
         })?;
         let data = layer.data.unwrap_or_else(|| PathBuf::from("accord-data"));
-        let database = match (layer.database, layer.database_file) {
-            (Some(url), _) => Some(url),
-            (None, Some(path)) => Some(
-                std::fs::read_to_string(&path)
-                    .with_context(|| format!("database_file: reading {}", path.display()))?
-                    .trim()
-                    .to_owned(),
-            ),
-            (None, None) => None,
-        };
+        let database = value_or_file(layer.database, layer.database_file, "database_file")?;
         let location = match database {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Location::Postgres(url)
@@ -524,16 +453,7 @@ impl Config {
             bail!("max_body_bytes: {max_body_bytes} is too small: at least 1024");
         }
         // Cloned, not moved: other settings are resolved from `layer` after these.
-        let nats_url = match (layer.nats.clone(), layer.nats_file.clone()) {
-            (Some(url), _) => Some(url),
-            (None, Some(path)) => Some(
-                std::fs::read_to_string(&path)
-                    .with_context(|| format!("nats_file: reading {}", path.display()))?
-                    .trim()
-                    .to_owned(),
-            ),
-            (None, None) => None,
-        };
+        let nats_url = value_or_file(layer.nats.clone(), layer.nats_file.clone(), "nats_file")?;
         let nats = match nats_url {
             Some(url) => Some(super::nats::Settings::new(
                 url,

@@ -242,22 +242,7 @@ pub(super) async fn put_settings(
     let settings = match parse_notifications(FilePath::new(SETTINGS.path), text) {
         Ok(settings) => settings,
         Err(errors) => {
-            let listed: Vec<Value> = errors
-                .0
-                .iter()
-                .map(|error| {
-                    json!({ "line": error.line, "column": error.column,
-                    "field": error.field, "message": error.message, "text": error.to_string() })
-                })
-                .collect();
-            let first = errors.0.first().map_or("body", |error| error.field.as_str());
-            return Ok(Refused(json!({ "error": {
-                "code": "invalid_notifications",
-                "message": format!("{} error(s): nothing was stored", listed.len()),
-                "field": if first.is_empty() { "body" } else { first },
-                "errors": listed,
-            }}))
-            .into_response());
+            return Ok(Refused::file_errors("invalid_notifications", &errors).into_response());
         }
     };
     if let Err((field, message)) = Templates::new(&settings) {
