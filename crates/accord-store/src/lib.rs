@@ -499,26 +499,30 @@ impl Store {
         }
     }
 
-    /// A number that grows with every revision and lifecycle transition recorded, by any node:
-    /// a cache of the catalog is stale when it changed.
+    /// A number that grows with every revision of a catalog document (the kinds of
+    /// `accord_core::agreement::Kind`, not settings such as probe definitions) and every
+    /// lifecycle transition, recorded by any node: a cache of the catalog is stale when it
+    /// changed.
     ///
     /// # Errors
     ///
     /// [`StoreError::Database`].
     pub async fn catalog_version(&self) -> Result<i64, StoreError> {
-        let sql = "SELECT (SELECT COUNT(*) FROM revisions) + (SELECT COUNT(*) FROM transitions) \
-                   AS version";
+        let kinds: Vec<String> = accord_core::agreement::Kind::ALL
+            .iter()
+            .map(|kind| format!("'{}'", kind.as_str()))
+            .collect();
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) FROM revisions JOIN documents \
+             ON documents.id = revisions.document_id WHERE documents.kind IN ({})) \
+             + (SELECT COUNT(*) FROM transitions) AS version",
+            kinds.join(", ")
+        );
         let doing = |error| database("reading the catalog version", error);
-        match &self.backend {
-            Backend::Sqlite(store) => {
-                let row = sqlx::query(sql).fetch_one(store.pool()).await.map_err(doing)?;
-                sqlx::Row::try_get(&row, "version").map_err(doing)
-            }
-            Backend::Postgres(store) => {
-                let row = sqlx::query(sql).fetch_one(store.pool()).await.map_err(doing)?;
-                sqlx::Row::try_get(&row, "version").map_err(doing)
-            }
-        }
+        with_pool!(self, |pool, _lock| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.map_err(doing)?;
+            sqlx::Row::try_get(&row, "version").map_err(doing)
+        })
     }
 
     /// The latest revision of every document, or of every document of one kind, by kind and

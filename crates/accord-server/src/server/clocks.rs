@@ -86,15 +86,6 @@ impl Clocks {
         self.with(store, |engine| read(engine.source().catalog())).await
     }
 
-    /// The names of the calendars in the catalog the engine runs on.
-    pub(super) async fn calendar_names(
-        &self,
-        store: &Store,
-    ) -> Result<std::collections::BTreeSet<String>, ApiError> {
-        self.with(store, |engine| engine.source().catalog().calendars.keys().cloned().collect())
-            .await
-    }
-
     /// Runs `scan` on the engine once it has caught up with the log, with the tickets that
     /// changed since the last scan (for the escalation scheduler, the one caller).
     pub(super) async fn scan<T>(

@@ -13,6 +13,7 @@
 //! recipient's working hours (their `workingHours` calendar, else the calendar the clock counts
 //! in); breaches of P1 objectives are sent at once whatever the ladder says.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,14 +100,15 @@ pub(super) async fn run(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut plan = Plan::default();
+    let mut settings = notify::Current::default();
     let mut next_alerts = Timestamp::now();
     loop {
         let now = Timestamp::now();
-        if let Err(error) = pass(&state, &config, &mut plan, now).await {
+        if let Err(error) = pass(&state, &config, &mut plan, &mut settings, now).await {
             tracing::warn!(error = %error.message, "escalation pass failed; trying again");
         }
         if now >= next_alerts {
-            if let Err(error) = alerts_pass(&state, &config, &mut plan, now).await {
+            if let Err(error) = alerts_pass(&state, &config, &mut plan, &mut settings, now).await {
                 tracing::warn!(error = %error.message, "burn-rate alert pass failed");
             }
             next_alerts = now + ALERTS_EVERY;
@@ -127,9 +129,10 @@ async fn pass(
     state: &AppState,
     config: &NotifyConfig,
     plan: &mut Plan,
+    current: &mut notify::Current,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    let (settings, templates) = notify::current(state).await?;
+    let (settings, templates) = current.get(state).await?;
     let found = state
         .clocks
         .scan(&state.store, |engine, changed| {
@@ -143,8 +146,7 @@ async fn pass(
             };
             tickets.extend(plan.take_due(now));
             let mut found = Vec::new();
-            let looking =
-                Looking { engine, settings: &settings, templates: &templates, config, now };
+            let looking = Looking { engine, settings, templates, config, now };
             for id in tickets {
                 let Some(ticket) = engine.ticket(&id) else { continue };
                 looking.firings(ticket, &plan.recorded, &mut found);
@@ -166,9 +168,9 @@ async fn record(
     now: Timestamp,
 ) {
     // Many at once when history arrives (a replay, a restart): one transaction per chunk.
-    for chunk in found.chunks(500) {
-        let batch: Vec<(NewFiring, Vec<NewDelivery>)> =
-            chunk.iter().map(|found| (found.firing.clone(), found.deliveries.clone())).collect();
+    let mut found = found.into_iter().map(|found| (found.firing, found.deliveries)).peekable();
+    while found.peek().is_some() {
+        let batch: Vec<(NewFiring, Vec<NewDelivery>)> = found.by_ref().take(500).collect();
         match state.store.record_firings(&batch, &config.node, now).await {
             Ok(recorded) => {
                 for ((firing, deliveries), recorded) in batch.into_iter().zip(recorded) {
@@ -186,9 +188,9 @@ async fn record(
             }
             Err(error) => {
                 tracing::warn!(%error, "recording firings failed; trying again soon");
-                for found in chunk {
+                for (firing, _) in &batch {
                     // Look at the ticket again soon.
-                    let ticket: Arc<str> = found.firing.key.ticket.as_str().into();
+                    let ticket: Arc<str> = firing.key.ticket.as_str().into();
                     plan.schedule(&ticket, Some(now + jiff::SignedDuration::from_secs(5)));
                 }
             }
@@ -206,16 +208,17 @@ async fn alerts_pass(
     state: &AppState,
     config: &NotifyConfig,
     plan: &mut Plan,
+    current: &mut notify::Current,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    let (settings, templates) = notify::current(state).await?;
+    let (settings, templates) = current.get(state).await?;
     let month = now.to_zoned(TimeZone::UTC).strftime("%Y-%m").to_string();
     let measured = availability::measure(state, &month, None, now, now).await?;
     let recorded = &plan.recorded;
     let found = state
         .clocks
         .with_catalog(&state.store, |catalog| {
-            let to = Recipients { catalog, settings: &settings, templates: &templates, now };
+            let to = Recipients { catalog, settings, templates, now };
             let mut found = Vec::new();
             for measurement in &measured {
                 let Figures::Availability { outcome: AvailabilityOutcome::Time(figures), .. } =
@@ -333,8 +336,12 @@ impl Looking<'_> {
         for clock in &state.clocks {
             let n_cycles = clock.cycles.len();
             for (cycle_idx, cycle) in clock.cycles.iter().enumerate() {
-                let cycle =
-                    if cycle_idx + 1 == n_cycles { cycle.as_of(self.now) } else { cycle.clone() };
+                // Only the last cycle can still run: it is counted up to now.
+                let cycle = if cycle_idx + 1 == n_cycles {
+                    Cow::Owned(cycle.as_of(self.now))
+                } else {
+                    Cow::Borrowed(cycle)
+                };
                 let key = |rung: i32| FiringKey {
                     ticket: ticket.id.to_string(),
                     metric: clock.metric.as_str().to_owned(),

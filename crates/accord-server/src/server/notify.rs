@@ -203,12 +203,12 @@ fn sample_context() -> Value {
     })
 }
 
-/// The stored settings and their templates; the built-in templates and no recipients when none
-/// are stored.
-pub(super) async fn current(
-    state: &AppState,
+/// The settings of a stored revision and their templates; the built-in templates and no
+/// recipients when none is stored.
+fn load(
+    latest: Option<&accord_store::Revision>,
 ) -> Result<(NotificationSettings, Templates), ApiError> {
-    let settings = match SETTINGS.latest(state).await? {
+    let settings = match latest {
         Some(revision) => parse_notifications(FilePath::new(SETTINGS.path), &revision.source_text)
             .map_err(|errors| ApiError::internal(&errors))?,
         None => NotificationSettings::default(),
@@ -219,6 +219,30 @@ pub(super) async fn current(
         )
     })?;
     Ok((settings, templates))
+}
+
+/// The stored settings with their compiled templates, for the scheduler: parsed and compiled
+/// again only when a new revision is stored.
+#[derive(Default)]
+pub(super) struct Current {
+    loaded: Option<(Option<u32>, NotificationSettings, Templates)>,
+}
+
+impl Current {
+    /// The settings and templates in force now.
+    pub(super) async fn get(
+        &mut self,
+        state: &AppState,
+    ) -> Result<(&NotificationSettings, &Templates), ApiError> {
+        let latest = SETTINGS.latest(state).await?;
+        let number = latest.as_ref().map(|revision| revision.summary.number);
+        if self.loaded.as_ref().is_none_or(|(loaded, _, _)| *loaded != number) {
+            let (settings, templates) = load(latest.as_ref())?;
+            self.loaded = Some((number, settings, templates));
+        }
+        let (_, settings, templates) = self.loaded.as_ref().expect("invariant: loaded above");
+        Ok((settings, templates))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,7 +272,10 @@ pub(super) async fn put_settings(
     if let Err((field, message)) = Templates::new(&settings) {
         return Err(ApiError::field(field, message));
     }
-    let calendars = state.clocks.calendar_names(&state.store).await?;
+    let calendars: std::collections::BTreeSet<String> = state
+        .clocks
+        .with_catalog(&state.store, |catalog| catalog.calendars.keys().cloned().collect())
+        .await?;
     for (idx, recipient) in settings.recipients.iter().enumerate() {
         if let Some(calendar) = &recipient.working_hours
             && !calendars.contains(calendar)
@@ -291,7 +318,7 @@ pub(super) async fn get_settings(
 ) -> Result<Response, ApiError> {
     auth.require_staff(Scope::Read)?;
     let latest = SETTINGS.latest(&state).await?;
-    let (settings, _) = current(&state).await?;
+    let (settings, _) = load(latest.as_ref())?;
     let mut answer = settings_json(&settings);
     answer["revision"] = json!(latest.as_ref().map(|revision| revision.summary.number));
     answer["text"] = json!(latest.as_ref().map(|revision| revision.source_text.clone()));
