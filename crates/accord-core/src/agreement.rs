@@ -11,6 +11,7 @@
 
 mod check;
 mod diff;
+mod reporting;
 mod resolve;
 mod value;
 
@@ -28,6 +29,7 @@ use crate::maintenance::Rrule;
 
 pub use check::{Finding, Severity, check};
 pub use diff::{Change, Described, describe_terms, diff, ticket_label};
+pub use reporting::{ReportEvery, ReportFormat, ReportPeriod, Reporting};
 pub use resolve::{
     Ambiguity, AppliedAgreement, EffectiveTerms, EffectiveTicketObjective, Query, ResolveError,
     resolve,
@@ -1038,6 +1040,8 @@ pub struct Terms {
     pub escalation: Option<Sourced<Vec<EscalationStep>>>,
     /// Credits (replaced as a whole).
     pub credits: Option<Sourced<Credits>>,
+    /// The compliance report schedule (replaced as a whole).
+    pub reporting: Option<Sourced<Reporting>>,
     /// Responsibilities (replaced as a whole).
     pub responsibilities: Option<Sourced<Responsibilities>>,
     /// Exclusions (replaced as a whole).
@@ -1067,7 +1071,7 @@ impl Terms {
     /// this one; objectives merge field by field, keyed by metric and priority or by name.
     pub fn merge(&mut self, upper: &Terms) {
         overlay!(self, upper; calendar, hours, pause_on, reopen, escalation, credits,
-            responsibilities, exclusions, pricing);
+            reporting, responsibilities, exclusions, pricing);
         for (key, objective) in &upper.tickets {
             let merged = self.tickets.entry(key.clone()).or_default();
             overlay!(merged, objective; target, hours, calendar, pause_on, reopen, underpinned_by);

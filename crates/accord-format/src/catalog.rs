@@ -17,8 +17,8 @@ use accord_core::agreement::{
     Coverage, CreditTier, CreditedOn, Credits, Customer, DataSource, DowntimeExclusion,
     EscalationStep, Exclusions, HoursKind, Kind, LatencyObjective, Level, MaintenanceWindow,
     Metadata, Metric, Money, ObjectiveKey, ObjectiveRef, Parties, Penalty, Pricing, QuietHours,
-    Renewal, ReopenRule, Responsibilities, Service, Site, SupportChannel, Target, Term, Terms,
-    Threshold, TicketObjective, Window,
+    Renewal, ReopenRule, ReportEvery, ReportFormat, Reporting, Responsibilities, Service, Site,
+    SupportChannel, Target, Term, Terms, Threshold, TicketObjective, Window,
 };
 use accord_core::maintenance::Rrule;
 use jiff::civil::DateTime;
@@ -628,6 +628,7 @@ fn agreement(cx: &mut Cx<'_>, node: &Node, field: &str, meta: Metadata) -> Optio
             "objectives",
             "escalation",
             "credits",
+            "reporting",
         ],
     )?;
     let agreement_type = fields.require(cx, "type", "sla, ola or uc").and_then(|(node, field)| {
@@ -691,6 +692,16 @@ fn agreement(cx: &mut Cx<'_>, node: &Node, field: &str, meta: Metadata) -> Optio
     let mut terms = fields.with(cx, "objectives", objectives).unwrap_or_default();
     terms.escalation = fields.sourced(cx, "escalation", escalation);
     terms.credits = fields.sourced(cx, "credits", credits);
+    terms.reporting = fields.sourced(cx, "reporting", reporting);
+    if let (Some(AgreementType::Ola | AgreementType::Uc), Some((node, field))) =
+        (agreement_type, fields.get("reporting"))
+    {
+        cx.error(
+            node,
+            &field,
+            "reporting is for SLAs: customers get reports, teams and vendors do not",
+        );
+    }
     terms.responsibilities = fields.sourced(cx, "responsibilities", responsibilities);
     terms.exclusions = fields.sourced(cx, "exclusions", exclusions);
     terms.pricing = fields.sourced(cx, "pricing", pricing);
@@ -1360,4 +1371,79 @@ fn credits(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Credits> {
             })
             .unwrap_or(CreditedOn::NextInvoice),
     })
+}
+
+/// `spec.reporting`: when the customer's compliance report is sent, as what, and to whom
+/// besides the customer's `reports` contacts.
+fn reporting(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Reporting> {
+    let fields = cx.fields(node, field, &["every", "formats", "day", "at", "recipients"])?;
+    let n_errors = cx.errors.len();
+    let every_words = ReportEvery::ALL.map(|every| (every.as_str(), every));
+    let every = fields
+        .require(cx, "every", "how often a report is sent: month, quarter or year")
+        .and_then(|(node, field)| cx.word(node, &field, &every_words));
+    let mut formats = Vec::new();
+    if let Some((list, list_field)) = fields.get("formats") {
+        let n_format_errors = cx.errors.len();
+        let format_words = ReportFormat::ALL.map(|format| (format.as_str(), format));
+        for (item, item_field) in cx.items(list, &list_field) {
+            let Some(format) = cx.word(item, &item_field, &format_words) else { continue };
+            if formats.contains(&format) {
+                cx.error(item, &item_field, format!("format {} is listed twice", format.as_str()));
+                continue;
+            }
+            formats.push(format);
+        }
+        if formats.is_empty() && cx.errors.len() == n_format_errors {
+            cx.error(list, &list_field, "expected at least one format: pdf, html, csv or json");
+        }
+    } else {
+        formats.push(ReportFormat::Pdf);
+    }
+    // Days up to 28 exist in every month.
+    let day = fields
+        .with(cx, "day", |cx, node, field| cx.whole(node, field, 1, 28))
+        .map_or(Some(1), |day| i8::try_from(day).ok());
+    let at = match fields.get("at") {
+        Some((node, field)) => {
+            let text = cx.string(node, &field);
+            text.and_then(|text| {
+                let parsed = text
+                    .split_once(':')
+                    .filter(|(hour, minute)| hour.len() == 2 && minute.len() == 2)
+                    .and_then(|(hour, minute)| Some((hour.parse().ok()?, minute.parse().ok()?)))
+                    .and_then(|(hour, minute)| jiff::civil::Time::new(hour, minute, 0, 0).ok());
+                if parsed.is_none() {
+                    cx.error(
+                        node,
+                        &field,
+                        format!("invalid time {text:?}: expected HH:MM such as 08:00, in the customer's time zone"),
+                    );
+                }
+                parsed
+            })
+        }
+        None => Some(jiff::civil::Time::new(8, 0, 0, 0).expect("08:00 is a time")),
+    };
+    let mut recipients = Vec::new();
+    if let Some((list, list_field)) = fields.get("recipients") {
+        for (item, item_field) in cx.items(list, &list_field) {
+            let Some(address) = cx.string(item, &item_field) else { continue };
+            let address = address.trim().to_owned();
+            let (local, domain) = address.split_once('@').unwrap_or_default();
+            if local.is_empty() || domain.is_empty() || address.contains(char::is_whitespace) {
+                cx.error(
+                    item,
+                    &item_field,
+                    format!("invalid e-mail address {address:?}: expected one such as reports@acme.example"),
+                );
+                continue;
+            }
+            recipients.push(address);
+        }
+    }
+    if cx.errors.len() > n_errors {
+        return None;
+    }
+    Some(Reporting { every: every?, formats, day: day?, at: at?, recipients })
 }

@@ -16,12 +16,18 @@
 //!   subject: "[{{ priority }}] {{ ticket }}: {{ metric }} {{ threshold }}"
 //!   body: |
 //!     ...
+//! survey:                              # Accord's own satisfaction survey; off without it
+//!   after: 10m                         # after the solve
+//!   expires: 14d                       # the link's life
+//!   customers: [acme]                  # or all (the default)
 //! ```
 
 use std::path::Path;
 
+use jiff::SignedDuration;
+
 use crate::probes::http_url;
-use crate::tree::{Cx, Node};
+use crate::tree::{Cx, Node, Value, parse_duration};
 use crate::{FormatErrors, tree::is_name};
 
 /// Where a recipient is reached.
@@ -62,7 +68,50 @@ pub struct NotificationSettings {
     pub alerts: Vec<(String, Vec<String>)>,
     /// The templates.
     pub templates: Templates,
+    /// Accord's own satisfaction survey.
+    pub survey: SurveySettings,
 }
+
+/// Accord's own satisfaction survey: after a ticket is solved, its requester gets an e-mail
+/// with a signed one-time link to a one-click rating page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SurveySettings {
+    /// Whether surveys are sent: a `survey:` section turns them on unless it says
+    /// `enabled: false`.
+    pub enabled: bool,
+    /// How long after the solve the e-mail goes out (zero: at once).
+    pub after: SignedDuration,
+    /// How long the link works, counted from when the e-mail is due.
+    pub expires: SignedDuration,
+    /// The customers whose tickets are surveyed; `None` is every customer.
+    pub customers: Option<Vec<String>>,
+    /// The e-mail's templates; `None` keeps the built-in one.
+    pub templates: Templates,
+}
+
+impl Default for SurveySettings {
+    fn default() -> SurveySettings {
+        SurveySettings {
+            enabled: false,
+            after: SignedDuration::from_mins(10),
+            expires: SignedDuration::from_hours(14 * 24),
+            customers: None,
+            templates: Templates::default(),
+        }
+    }
+}
+
+impl SurveySettings {
+    /// Whether tickets of `customer` are surveyed.
+    pub fn covers(&self, customer: &str) -> bool {
+        self.customers.as_ref().is_none_or(|customers| customers.iter().any(|c| c == customer))
+    }
+}
+
+/// The longest `survey.after`.
+const MAX_SURVEY_AFTER: SignedDuration = SignedDuration::from_hours(30 * 24);
+/// The longest `survey.expires`.
+const MAX_SURVEY_EXPIRES: SignedDuration = SignedDuration::from_hours(365 * 24);
 
 impl NotificationSettings {
     /// The recipient called `name`.
@@ -92,7 +141,7 @@ pub fn parse_notifications(path: &Path, text: &str) -> Result<NotificationSettin
         Err(error) => return Err(FormatErrors(vec![crate::document::yaml_error(path, &error, 0)])),
     };
     let mut settings = NotificationSettings::default();
-    if let Some(fields) = cx.fields(&root, "", &["recipients", "alerts", "templates"]) {
+    if let Some(fields) = cx.fields(&root, "", &["recipients", "alerts", "templates", "survey"]) {
         if let Some((list, list_field)) = fields.get("recipients") {
             for (item, item_field) in cx.items(list, &list_field) {
                 let Some(recipient) = recipient(&mut cx, item, &item_field) else { continue };
@@ -115,17 +164,95 @@ pub fn parse_notifications(path: &Path, text: &str) -> Result<NotificationSettin
                 }
             }
         }
-        if let Some((node, field)) = fields.get("templates")
-            && let Some(templates) = cx.fields(node, &field, &["subject", "body"])
-        {
-            settings.templates = Templates {
-                subject: templates
-                    .with(&mut cx, "subject", |cx, node, field| cx.string(node, field)),
-                body: templates.with(&mut cx, "body", |cx, node, field| cx.string(node, field)),
-            };
+        if let Some((node, field)) = fields.get("templates") {
+            settings.templates = templates(&mut cx, node, &field);
+        }
+        if let Some((node, field)) = fields.get("survey") {
+            settings.survey = survey(&mut cx, node, &field);
         }
     }
     if cx.errors.is_empty() { Ok(settings) } else { Err(FormatErrors(cx.errors)) }
+}
+
+fn templates(cx: &mut Cx<'_>, node: &Node, field: &str) -> Templates {
+    let Some(templates) = cx.fields(node, field, &["subject", "body"]) else {
+        return Templates::default();
+    };
+    Templates {
+        subject: templates.with(cx, "subject", |cx, node, field| cx.string(node, field)),
+        body: templates.with(cx, "body", |cx, node, field| cx.string(node, field)),
+    }
+}
+
+/// The `survey:` section; a section that is only `{}` or `~` turns surveys on with the defaults.
+fn survey(cx: &mut Cx<'_>, node: &Node, field: &str) -> SurveySettings {
+    let mut survey = SurveySettings { enabled: true, ..SurveySettings::default() };
+    if matches!(node.value, Value::Null) {
+        return survey;
+    }
+    let known = ["enabled", "after", "expires", "customers", "templates"];
+    let Some(fields) = cx.fields(node, field, &known) else { return survey };
+    if let Some(enabled) = fields.with(cx, "enabled", |cx, node, field| cx.boolean(node, field)) {
+        survey.enabled = enabled;
+    }
+    let bounded = |cx: &mut Cx<'_>, node: &Node, field: &str, zero: bool, max: SignedDuration| {
+        let text = cx.string(node, field)?;
+        match survey_duration(&text) {
+            Some(duration)
+                if (duration > SignedDuration::ZERO || zero && duration.is_zero())
+                    && duration <= max =>
+            {
+                Some(duration)
+            }
+            _ => {
+                let lowest = if zero { "0s" } else { "1s" };
+                let message = format!(
+                    "invalid duration {text:?}: expected {lowest} to {}d, such as 10m, 2h or 14d",
+                    max.as_hours() / 24
+                );
+                cx.error(node, field, message);
+                None
+            }
+        }
+    };
+    if let Some(after) =
+        fields.with(cx, "after", |cx, node, field| bounded(cx, node, field, true, MAX_SURVEY_AFTER))
+    {
+        survey.after = after;
+    }
+    if let Some(expires) = fields
+        .with(cx, "expires", |cx, node, field| bounded(cx, node, field, false, MAX_SURVEY_EXPIRES))
+    {
+        survey.expires = expires;
+    }
+    if let Some((node, field)) = fields.get("customers") {
+        survey.customers = match &node.value {
+            Value::Str(word) if word == "all" => None,
+            Value::Seq(_) => Some(cx.strings(node, &field)),
+            _ => {
+                cx.error(node, &field, "expected all or a list of customers");
+                None
+            }
+        };
+    }
+    if let Some((node, field)) = fields.get("templates") {
+        survey.templates = templates(cx, node, &field);
+    }
+    survey
+}
+
+/// A duration of [`parse_duration`] with days too: `14d`, `1d12h`, `10m`, `0s`.
+fn survey_duration(text: &str) -> Option<SignedDuration> {
+    let text = text.trim();
+    let (days, rest) = match text.find('d') {
+        Some(at) => (text[..at].trim().parse::<i64>().ok()?, &text[at + 1..]),
+        None => (0, text),
+    };
+    let rest = if rest.trim().is_empty() { SignedDuration::ZERO } else { parse_duration(rest)? };
+    if days < 0 {
+        return None;
+    }
+    SignedDuration::from_hours(days.checked_mul(24)?).checked_add(rest)
 }
 
 fn recipient(cx: &mut Cx<'_>, node: &Node, field: &str) -> Option<Recipient> {
@@ -213,5 +340,51 @@ templates:
         assert!(shown[1].contains("exactly one of email or webhook"), "{shown:#?}");
         assert!(shown[2].contains("customer:ROLE"), "{shown:#?}");
         assert!(shown[3].contains("phone"), "{shown:#?}");
+    }
+
+    #[test]
+    fn the_survey_is_off_without_its_section_and_its_durations_take_days() {
+        let off = parse_notifications(Path::new("n.yaml"), "recipients: []\n").expect("valid");
+        assert!(!off.survey.enabled);
+        assert_eq!(off.survey, SurveySettings::default());
+        let text = "survey:
+  after: 0s
+  expires: 1d12h
+  customers: [acme]
+  templates: { subject: 'Rate {{ ticket }}' }
+";
+        let survey = parse_notifications(Path::new("n.yaml"), text).expect("valid").survey;
+        assert!(survey.enabled);
+        assert_eq!(
+            (survey.after, survey.expires),
+            (SignedDuration::ZERO, SignedDuration::from_hours(36))
+        );
+        assert!(survey.covers("acme") && !survey.covers("globex"));
+        assert_eq!(survey.templates.subject.as_deref(), Some("Rate {{ ticket }}"));
+        let all = parse_notifications(Path::new("n.yaml"), "survey: { customers: all }\n");
+        assert!(all.expect("valid").survey.covers("globex"));
+        let on = parse_notifications(Path::new("n.yaml"), "survey:\n").expect("valid").survey;
+        assert!(on.enabled && on.after == SignedDuration::from_mins(10));
+
+        let bad = "survey:
+  enabled: yes please
+  after: soon
+  expires: 0s
+  customers: 5
+  colour: red
+";
+        let errors = parse_notifications(Path::new("n.yaml"), bad).expect_err("invalid").0;
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 5, "{shown:#?}");
+        assert!(
+            shown.iter().any(|e| e.contains("survey.after") && e.contains("\"soon\"")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown.iter().any(|e| e.contains("survey.expires") && e.contains("1s to 365d")),
+            "{shown:#?}"
+        );
+        assert!(shown.iter().any(|e| e.contains("survey.customers")), "{shown:#?}");
+        assert!(shown.iter().any(|e| e.contains("colour")), "{shown:#?}");
     }
 }

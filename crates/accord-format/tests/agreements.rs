@@ -614,3 +614,81 @@ spec:
     "#]]
     .assert_eq(&findings);
 }
+
+#[test]
+fn a_reporting_schedule_is_read_with_its_defaults_and_replaced_as_a_whole() {
+    let corporate = CATALOG.replace(
+        "  objectives:\n    calendar: office\n",
+        "  reporting:\n    every: quarter\n    formats: [pdf, csv]\n    day: 5\n    at: \"07:30\"\n    recipients: [audit@acme.example]\n  objectives:\n    calendar: office\n",
+    );
+    let acme = format!("{ACME}  reporting: {{every: month}}\n");
+    let files = [("catalog.yaml", corporate.as_str()), ("vendor.yaml", VENDOR_FITS)];
+    let query = Query {
+        customer: "acme",
+        service: "hosting",
+        region: None,
+        site: None,
+        on: date(2026, 11, 21),
+    };
+    let loaded = load(&files).unwrap();
+    let effective = agreement::resolve(&loaded.catalog, &query).unwrap();
+    let reporting = effective.terms.reporting.unwrap();
+    assert_eq!(
+        reporting.value.to_string(),
+        "every quarter on day 5 at 07:30, as pdf, csv, also to audit@acme.example"
+    );
+    assert_eq!(
+        (reporting.origin.file.as_ref(), reporting.origin.line, reporting.origin.field.as_str()),
+        ("catalog.yaml", 47, "spec.reporting")
+    );
+    // The customer level writes only `every`: the corporate formats, day, time and
+    // recipients are not inherited, the defaults apply.
+    let loaded = load(&[files[0], files[1], ("acme.yaml", &acme)]).unwrap();
+    let effective = agreement::resolve(&loaded.catalog, &query).unwrap();
+    let reporting = effective.terms.reporting.unwrap();
+    assert_eq!(reporting.value.to_string(), "every month on day 1 at 08:00, as pdf");
+    assert_eq!((reporting.origin.file.as_ref(), reporting.origin.line), ("acme.yaml", 19));
+    // Diffs show schedule changes.
+    let old = load(&[("acme.yaml", ACME)]).unwrap();
+    let changes = agreement::diff(
+        &old.catalog.agreements["acme-sla"],
+        &loaded.catalog.agreements["acme-sla"],
+    );
+    let text: String = changes.iter().map(|c| format!("{c}\n")).collect();
+    expect![[r#"
+        reporting: added, every month on day 1 at 08:00, as pdf
+    "#]]
+    .assert_eq(&text);
+}
+
+#[test]
+fn every_mistake_in_a_reporting_schedule_is_named_with_its_field() {
+    let broken = format!(
+        "{ACME}  reporting:\n    every: weekly\n    formats: [pdf, docx, pdf]\n    day: 31\n    at: 8am\n    recipients: [reports@acme.example, nobody]\n"
+    );
+    check_errors(
+        &[("acme.yaml", &broken)],
+        expect![[r#"
+            acme.yaml:20:12: spec.reporting.every: unknown value "weekly": expected one of month, quarter, year
+            acme.yaml:21:20: spec.reporting.formats[1]: unknown value "docx": expected one of pdf, html, csv, json
+            acme.yaml:21:26: spec.reporting.formats[2]: format pdf is listed twice
+            acme.yaml:22:10: spec.reporting.day: 31 is out of range: expected 1 to 28
+            acme.yaml:23:9: spec.reporting.at: invalid time "8am": expected HH:MM such as 08:00, in the customer's time zone
+            acme.yaml:24:40: spec.reporting.recipients[1]: invalid e-mail address "nobody": expected one such as reports@acme.example"#]],
+    );
+    let empty = format!("{ACME}  reporting: {{formats: []}}\n");
+    check_errors(
+        &[("acme.yaml", &empty)],
+        expect![[r#"
+            acme.yaml:19:14: spec.reporting: missing field "every": how often a report is sent: month, quarter or year
+            acme.yaml:19:24: spec.reporting.formats: expected at least one format: pdf, html, csv or json"#]],
+    );
+    // OLAs and UCs promise teams and vendors nothing to report on.
+    let vendor = format!("{VENDOR_FITS}  reporting: {{every: month}}\n");
+    check_errors(
+        &[("vendor.yaml", &vendor)],
+        expect![[
+            r#"vendor.yaml:18:14: spec.reporting: reporting is for SLAs: customers get reports, teams and vendors do not"#
+        ]],
+    );
+}

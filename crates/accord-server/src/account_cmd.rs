@@ -207,7 +207,7 @@ pub fn user_add(
     let now = Timestamp::now();
     block_on(async {
         let store = open(store).await?;
-        store.add_user(&user, now).await.with_context(|| format!("adding user {name}"))
+        store.add_user(&user, &who(None), now).await.with_context(|| format!("adding user {name}"))
     })??;
     output::text(&format!("user {name} added (role {role})"));
     Ok(ExitCode::SUCCESS)
@@ -254,7 +254,7 @@ pub fn user_passwd(
     block_on(async {
         let store = open(store).await?;
         store
-            .set_password(name, &password_hash, now)
+            .set_password(name, &password_hash, &who(None), now)
             .await
             .with_context(|| format!("setting the password of user {name}"))
     })??;
@@ -267,7 +267,10 @@ pub fn user_disable(store: &StoreArg, name: &str) -> anyhow::Result<ExitCode> {
     let now = Timestamp::now();
     block_on(async {
         let store = open(store).await?;
-        store.disable_user(name, now).await.with_context(|| format!("disabling user {name}"))
+        store
+            .disable_user(name, &who(None), now)
+            .await
+            .with_context(|| format!("disabling user {name}"))
     })??;
     output::text(&format!("user {name} disabled; their sessions have ended"));
     Ok(ExitCode::SUCCESS)
@@ -368,7 +371,10 @@ pub fn token_revoke(store: &StoreArg, id: u64) -> anyhow::Result<ExitCode> {
     let now = Timestamp::now();
     let revoked = block_on(async {
         let store = open(store).await?;
-        store.revoke_token(id, now).await.with_context(|| format!("revoking token {id}"))
+        store
+            .revoke_token(id, &who(None), now)
+            .await
+            .with_context(|| format!("revoking token {id}"))
     })??;
     if !revoked {
         bail!("no token {id} to revoke: it does not exist or was revoked already");

@@ -11,7 +11,7 @@ use accord_core::agreement::{
     EffectiveTerms, LatencyObjective, Percent, Query, format_duration, resolve,
 };
 use accord_core::availability::{
-    Availability, Budget, BurnAlert, Incident, LatencyHistogram, Outage, ProbeTimeline,
+    Account, Availability, Budget, BurnAlert, Incident, LatencyHistogram, Outage, ProbeTimeline,
     RequestCount, Rules, account, budget, burn_alerts, heartbeat_outages, parse_period,
     ratio_timeslices, requests, standard_burn_rules, timeslices,
 };
@@ -669,6 +669,33 @@ pub(crate) struct TimeFigures {
     pub(crate) incidents: Vec<IncidentFigure>,
     /// The burn-rate alerts that start in the period.
     pub(crate) alerts: Vec<BurnAlert>,
+    /// The account so far (its counted outages are the evidence of credits).
+    pub(crate) account: Account,
+    /// Each local day of the period with its availability; `None` for days not begun.
+    pub(crate) daily: Vec<(jiff::civil::Date, Option<Availability>)>,
+}
+
+/// The local days of `range` in `zone`, each with its span (23 or 25 hours across a DST
+/// change), clipped to the range.
+pub(crate) fn days_of(range: TimeRange, zone: &TimeZone) -> Vec<(jiff::civil::Date, TimeRange)> {
+    let mut days = Vec::new();
+    let mut date = range.start().to_zoned(zone.clone()).date();
+    loop {
+        let start = zone.to_timestamp(date.to_datetime(jiff::civil::Time::midnight()));
+        let Ok(start) = start else { break };
+        if start >= range.end() {
+            break;
+        }
+        let Ok(next) = date.tomorrow() else { break };
+        let Ok(end) = zone.to_timestamp(next.to_datetime(jiff::civil::Time::midnight())) else {
+            break;
+        };
+        if let Some(span) = TimeRange::new(start.max(range.start()), end.min(range.end())) {
+            days.push((date, span));
+        }
+        date = next;
+    }
+    days
 }
 
 /// One incident in a time-based objective's figures.
@@ -1017,7 +1044,7 @@ impl Objective<'_> {
             parse_period(period, zone).map_err(|message| anyhow::anyhow!("--period: {message}"))?;
         let measured = component.map_or_else(|| service.clone(), |c| format!("{service}/{c}"));
         let mut notes = Vec::new();
-        let outcome = self.outcome(service, component, range, sources, as_of, &mut notes);
+        let outcome = self.outcome(service, component, (range, zone), sources, as_of, &mut notes);
         Ok(Measurement {
             customer: self.effective.customer.clone(),
             service: self.effective.service.clone(),
@@ -1033,7 +1060,7 @@ impl Objective<'_> {
         &self,
         service: &str,
         component: Option<&str>,
-        range: TimeRange,
+        (range, zone): (TimeRange, &TimeZone),
         sources: &Sources,
         as_of: Timestamp,
         notes: &mut Vec<String>,
@@ -1224,6 +1251,15 @@ impl Objective<'_> {
             &rules,
             &burn_rules,
         );
+        let daily = days_of(range, zone)
+            .into_iter()
+            .map(|(date, day)| {
+                let measured = TimeRange::new(day.start(), day.end().min(until))
+                    .filter(|span| span.start() < span.end())
+                    .map(|span| account(span, &outages, &left_out, &rules).availability());
+                (date, measured)
+            })
+            .collect();
         AvailabilityOutcome::Time(Box::new(TimeFigures {
             availability: now.availability(),
             target,
@@ -1234,6 +1270,8 @@ impl Objective<'_> {
             ongoing: until < range.end(),
             incidents,
             alerts: alerts.into_iter().filter(|alert| alert.start < range.end()).collect(),
+            account: now,
+            daily,
         }))
     }
 }

@@ -69,6 +69,10 @@ pub enum Command {
         /// Why (recorded with each new revision).
         #[arg(long, short, default_value = "")]
         message: String,
+        /// Records the revisions as applied at this earlier instant (onboarding contracts
+        /// signed before Accord ran; the audit log keeps the real time).
+        #[arg(long, value_name = "INSTANT")]
+        backdate: Option<String>,
     },
     /// Lists the revisions of an agreement (or another document) and their lifecycle.
     History {
@@ -107,6 +111,10 @@ pub enum Command {
         /// Why.
         #[arg(long, default_value = "")]
         note: String,
+        /// Records the action as taken at this earlier instant (onboarding a contract signed
+        /// before Accord ran), so its history and reports over past periods apply it.
+        #[arg(long, value_name = "INSTANT")]
+        backdate: Option<String>,
         #[command(flatten)]
         store: StoreArg,
     },
@@ -201,6 +209,28 @@ pub enum Command {
     },
     /// Runs the server: the HTTP API over the store.
     Serve(ServeArgs),
+    /// Compliance reports: `accord report --customer acme --period 2026-10 --format pdf -o
+    /// acme.pdf`; `accord report verify FILE`; `accord report keygen`.
+    Report(ReportArgs),
+    /// Replays the recorded events and observations under a draft agreement and shows, per
+    /// period, compliance and credits under the draft beside those under the active revisions.
+    Backtest {
+        /// The draft documents (a file or a directory): they replace the store's documents of
+        /// the same kind and name, and add the others.
+        #[arg(long, value_name = "PATH")]
+        draft: PathBuf,
+        /// A period (2026-10, 2026-Q4, 2026) or a range of them (2026-01..2026-10).
+        #[arg(long)]
+        period: String,
+        /// Only this customer.
+        #[arg(long)]
+        customer: Option<String>,
+        /// How to print.
+        #[arg(long, value_enum, default_value = "text")]
+        format: crate::backtest_cmd::Format,
+        #[command(flatten)]
+        store: StoreArg,
+    },
     /// Runs the server on a fresh SQLite directory seeded with a demo provider: agreements,
     /// users, 90 days of tickets and probe results, and a simulated helpdesk while it runs.
     Demo(DemoArgs),
@@ -213,6 +243,10 @@ pub enum Command {
     /// API tokens for programs: add (shown once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The hash-chained audit log of changes (documents, lifecycle, users, tokens, settings):
+    /// verify, log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Built-in probes (HTTP, TCP, DNS).
     #[command(subcommand)]
     Probe(ProbeCommand),
@@ -508,6 +542,33 @@ pub enum TokenCommand {
     },
 }
 
+/// `accord audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Checks the audit log's hash chain and prints its head (SEQ:HASH); exits 1 naming the
+    /// first entry that was edited or removed.
+    Verify {
+        /// A head printed earlier: also fails when that entry is gone or differs, as when the
+        /// newest entries were removed.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<String>,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Prints the audit log's entries, oldest first: seq, instant, actor, action, subject and
+    /// detail.
+    Log {
+        /// Starts after this entry.
+        #[arg(long, value_name = "SEQ", default_value_t = 0)]
+        after: u64,
+        /// Prints at most this many entries.
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+}
+
 /// `accord demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -518,4 +579,62 @@ pub struct DemoArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
     pub listen: String,
+}
+
+/// `accord report ...`: make a report, or check one.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ReportArgs {
+    /// Verify a report's signature, or make a signing key.
+    #[command(subcommand)]
+    pub command: Option<ReportCommand>,
+    /// The customer (default: the provider-wide report of every customer).
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// The period: a month (2026-10), a quarter (2026-Q4) or a year (2026).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// json, csv, html or pdf (default: from the output file's extension, else json).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// The file to write (default: standard output; required for pdf).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Compute from the event log up to this position (default: its last); with --as-of,
+    /// recomputes an earlier report byte for byte.
+    #[arg(long)]
+    pub position: Option<u64>,
+    /// The instant the figures are as of (default: the period's end, or now while it runs).
+    #[arg(long, value_name = "INSTANT")]
+    pub as_of: Option<String>,
+    /// Sign the report: writes FILE.sig beside it with the key in this file (base64 seed, as
+    /// `accord report keygen` prints).
+    #[arg(long, value_name = "FILE", env = "ACCORD_REPORT_SIGNING_KEY_FILE")]
+    pub sign_key_file: Option<PathBuf>,
+    /// The provider's name at the top of the report.
+    #[arg(long, env = "ACCORD_REPORT_ISSUER", default_value = "Accord")]
+    pub issuer: String,
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+/// `accord report verify` and `keygen`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Checks a report against its signature file (FILE.sig): the content hash, the log
+    /// position and instant it names, and the key.
+    Verify {
+        /// The report.
+        file: PathBuf,
+        /// The signature file (default: FILE.sig).
+        #[arg(long)]
+        signature: Option<PathBuf>,
+        /// The provider's public key (base64) to require, as served at
+        /// /.well-known/accord/report-signing-key.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Prints a new Ed25519 signing key (a base64 seed for `report_signing_key`) and its
+    /// public key.
+    Keygen,
 }

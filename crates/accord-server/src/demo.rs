@@ -160,9 +160,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         }
         lines.push(format!("helpdesk token (ingest, read): {token}"));
         output::lines(lines);
-        let live: server::Live = Box::new(move |state| {
-            tokio::spawn(simulate(state, catalog));
-        });
+        let live: server::Live = Box::new(move |state| tokio::spawn(simulate(state, catalog)));
         server::run(config, Some(live)).await
     })?;
     Ok(ExitCode::SUCCESS)
@@ -178,7 +176,7 @@ async fn seed(store: &Store, catalog: &accord_core::agreement::Catalog) -> anyho
             role,
             customer: customer.map(str::to_owned),
         };
-        store.add_user(&user, now).await.context("adding the demo users")?;
+        store.add_user(&user, "demo", now).await.context("adding the demo users")?;
     }
     let token = account_cmd::new_secret("acc_")?;
     let new_token = NewToken {

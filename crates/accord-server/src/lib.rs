@@ -6,15 +6,20 @@
 
 pub mod account_cmd;
 pub mod agreement_cmd;
+pub mod audit_cmd;
 pub mod availability_cmd;
+pub mod backtest_cmd;
 pub mod calendar_cmd;
 pub mod cli;
 pub mod clock_cmd;
 pub mod demo;
 pub mod output;
 pub mod probe_cmd;
+pub mod report;
+pub mod report_cmd;
 pub mod revision_cmd;
 pub mod server;
+pub mod web;
 
 use std::process::ExitCode;
 
@@ -49,13 +54,21 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        cli::Command::Apply { path, store, author, message } => {
-            revision_cmd::apply(&path, &store, author, &message)
+        cli::Command::Apply { path, store, author, message, backdate } => {
+            revision_cmd::apply(&path, &store, author, &message, backdate.as_deref())
         }
         cli::Command::History { name, kind, store } => revision_cmd::history(&store, &kind, &name),
         cli::Command::Diff { name, from, to, store } => revision_cmd::diff(&store, &name, from, to),
-        cli::Command::Lifecycle { name, action, revision, by, note, store } => {
-            revision_cmd::lifecycle(&store, &name, &action, revision, by, &note)
+        cli::Command::Lifecycle { name, action, revision, by, note, backdate, store } => {
+            revision_cmd::lifecycle(
+                &store,
+                &name,
+                &action,
+                revision,
+                by,
+                &note,
+                backdate.as_deref(),
+            )
         }
         cli::Command::Import(cli::ImportCommand::Openslo { file, output }) => {
             agreement_cmd::import_openslo(&file, output.as_deref())
@@ -97,6 +110,16 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             )
         }
         cli::Command::Serve(args) => server::serve(&args),
+        cli::Command::Report(args) => report_cmd::run(&args),
+        cli::Command::Backtest { draft, period, customer, format, store } => {
+            backtest_cmd::run(&backtest_cmd::BacktestArgs {
+                draft: &draft,
+                period: &period,
+                customer: customer.as_deref(),
+                format,
+                store: &store,
+            })
+        }
         cli::Command::Demo(args) => demo::demo(&args),
         cli::Command::Config(cli::ConfigCommand::Example) => {
             output::text(server::config::EXAMPLE.trim_end());
@@ -121,6 +144,12 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             }
             cli::TokenCommand::List { store } => account_cmd::token_list(&store),
             cli::TokenCommand::Revoke { id, store } => account_cmd::token_revoke(&store, id),
+        },
+        cli::Command::Audit(command) => match command {
+            cli::AuditCommand::Verify { expect_head, store } => {
+                audit_cmd::verify(&store, expect_head.as_deref())
+            }
+            cli::AuditCommand::Log { after, limit, store } => audit_cmd::log(&store, after, limit),
         },
         cli::Command::Probe(cli::ProbeCommand::Run {
             config,

@@ -152,7 +152,9 @@ pub fn apply(
     store: &StoreArg,
     author: Option<String>,
     message: &str,
+    backdate: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
+    let now = backdated(backdate)?;
     let loaded = agreement_cmd::load(path)?;
     let revisions = match prepare(&loaded.catalog, &loaded.documents, agreement_cmd::today()) {
         Ok((revisions, _warnings)) => revisions,
@@ -168,7 +170,6 @@ pub fn apply(
         }
     };
     let author = user(author);
-    let now = Timestamp::now();
     let applied = block_on(async {
         let store = open(store).await?;
         store.apply(&revisions, &author, message, now).await.context("applying the documents")
@@ -543,19 +544,33 @@ pub fn lifecycle(
     revision: Option<u32>,
     by: Option<String>,
     note: &str,
+    backdate: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let action: Action = action.parse()?;
     let actor = user(by);
+    let at = backdated(backdate)?;
     let recorded = block_on(async {
         let store = open(store).await?;
-        let recorded =
-            transition(&store, name, action, revision, &actor, note, Timestamp::now()).await?;
+        let recorded = transition(&store, name, action, revision, &actor, note, at).await?;
         anyhow::Ok(recorded)
     })??;
     output::lines(
         recorded.iter().map(|t| format!("revision {}: {}", t.revision, describe_transition(t))),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Now, or the earlier instant `--backdate` gives.
+fn backdated(backdate: Option<&str>) -> anyhow::Result<Timestamp> {
+    let now = Timestamp::now();
+    let Some(text) = backdate else { return Ok(now) };
+    let at: Timestamp = text
+        .parse()
+        .with_context(|| format!("--backdate: {text:?}: expected an instant with a UTC offset"))?;
+    if at > now {
+        bail!("--backdate: {text}: in the future");
+    }
+    Ok(at)
 }
 
 /// Ticket terms from the store: for each instant, the agreement revisions active then, so a

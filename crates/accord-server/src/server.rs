@@ -14,6 +14,7 @@ pub mod ingest;
 
 mod adapters;
 mod agreements;
+mod audit;
 mod auth;
 mod availability;
 mod catalog;
@@ -24,7 +25,11 @@ pub mod metrics;
 pub mod nats;
 pub mod notify;
 mod probing;
+mod reporting;
+mod reports;
 mod session;
+mod status;
+pub mod survey;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -65,6 +70,10 @@ pub struct AppState {
     pub events_arrived: Arc<tokio::sync::Notify>,
     /// Signalled when deliveries were recorded: the delivery worker sends them.
     pub deliveries_waiting: Arc<tokio::sync::Notify>,
+    /// What makes and checks satisfaction survey links.
+    pub survey: Arc<survey::Links>,
+    /// Report settings and signing key.
+    pub reports: Arc<crate::report::ReportConfig>,
 }
 
 /// `accord serve`.
@@ -80,8 +89,9 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Work started beside the server once its state exists (the demo's simulated helpdesk).
-pub type Live = Box<dyn FnOnce(AppState) + Send>;
+/// Work started beside the server once its state exists (the demo's simulated helpdesk); it
+/// is stopped at shutdown, before the event writer is waited for, since it holds a sender.
+pub type Live = Box<dyn FnOnce(AppState) -> tokio::task::JoinHandle<()> + Send>;
 
 /// Starts the log as the configuration says.
 pub(crate) fn init_logs(config: &Config) -> anyhow::Result<()> {
@@ -154,15 +164,27 @@ fn table() -> Table {
         .put("/api/v1/notifications", notify::put_settings)
         .get("/api/v1/escalations", escalations::get_escalations)
         .get("/api/v1/deliveries", notify::get_deliveries)
+        .get("/api/v1/report-sends", reporting::get_report_sends)
         .post("/api/v1/probe-results", availability::post_probe_results)
         .post("/api/v1/request-counts", availability::post_request_counts)
         .post("/api/v1/incidents", availability::post_incidents)
         .get("/api/v1/incidents", availability::get_incidents)
         .get("/api/v1/availability", availability::get_availability)
+        .get("/api/v1/audit", audit::get_audit)
+        .get("/api/v1/audit/verify", audit::verify)
+        .get("/api/v1/reports", reports::get_report)
+        .get("/api/v1/credits", reports::get_credits)
+        .get("/api/v1/watermelons", reports::get_watermelons)
+        .get("/.well-known/accord/report-signing-key", reports::signing_key)
         .post("/api/v1/login", session::login)
         .post("/api/v1/logout", session::logout)
         .get("/api/v1/me", session::me)
         .get("/metrics", metrics::metrics)
+        // Public by design: the signed link is the credential (see `survey`).
+        .get("/survey/{token}", survey::get_survey)
+        .post("/survey/{token}", survey::post_survey)
+        // Public by design: what a provider publishes about its services (see `status`).
+        .get("/status", status::get_status)
 }
 
 /// A router being built, and the `(METHOD, path)` pairs routed so far.
@@ -219,6 +241,8 @@ pub async fn run(config: Config, live: Option<Live>) -> anyhow::Result<()> {
         trusted_proxies: config.trusted_proxies.clone().into(),
         events_arrived: Arc::clone(&events_arrived),
         deliveries_waiting: Arc::default(),
+        survey: Arc::new(survey::Links::new(&config.survey)),
+        reports: Arc::new(config.reports.clone()),
     };
     let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(escalations::run(
@@ -226,6 +250,8 @@ pub async fn run(config: Config, live: Option<Live>) -> anyhow::Result<()> {
         config.notify.clone(),
         workers_stopped.clone(),
     ));
+    let reporter =
+        tokio::spawn(reporting::run(state.clone(), config.notify.clone(), workers_stopped.clone()));
     // Probes run only where the configuration allows; on several nodes each runs on one.
     let prober = config.probes.then(|| {
         tokio::spawn(probing::run(
@@ -236,9 +262,7 @@ pub async fn run(config: Config, live: Option<Live>) -> anyhow::Result<()> {
     });
     let deliverer =
         tokio::spawn(notify::deliver(state.clone(), config.notify.clone(), workers_stopped));
-    if let Some(live) = live {
-        live(state.clone());
-    }
+    let live = live.map(|live| live(state.clone()));
     let nats = match &config.nats {
         Some(settings) => Some(nats::start(settings, state.clone()).await?),
         None => None,
@@ -275,8 +299,13 @@ pub async fn run(config: Config, live: Option<Live>) -> anyhow::Result<()> {
     if let Some(nats) = nats {
         nats.stop().await;
     }
+    if let Some(live) = live {
+        live.abort();
+        let _ = live.await;
+    }
     let _ = stop_workers.send(true);
     let _ = scheduler.await;
+    let _ = reporter.await;
     let _ = deliverer.await;
     if let Some(prober) = prober {
         let _ = prober.await;

@@ -10,7 +10,9 @@
 //! one customer, every other role to none), the scopes a token's role may hold, and reading
 //! the stored words back. Each backend supplies the SQL through [`AccountRows`]; the schema
 //! repeats the rules as `CHECK`s. Users are disabled, never deleted; tokens are revoked, never
-//! deleted, so a token id in a log keeps meaning one token.
+//! deleted, so a token id in a log keeps meaning one token. Every change to a user or token is
+//! recorded in the audit log (`crate::audit`) in its transaction, with who made it; sessions and
+//! failed sign-ins are not changes and are not recorded.
 
 use std::fmt;
 
@@ -186,22 +188,36 @@ pub(crate) struct TokenRow {
 /// The SQL a backend supplies. Instants given are already truncated to the microsecond, and
 /// input is already checked against the rules of this module.
 pub(crate) trait AccountRows {
-    /// Inserts a user; [`StoreError::Duplicate`] when the name is taken.
-    async fn insert_user(&self, user: &NewUser, created_at: Timestamp) -> Result<(), StoreError>;
+    /// Inserts a user and its audit entry by `actor`; [`StoreError::Duplicate`] when the name
+    /// is taken.
+    async fn insert_user(
+        &self,
+        user: &NewUser,
+        actor: &str,
+        created_at: Timestamp,
+    ) -> Result<(), StoreError>;
     /// The user called `name`, or every user by name when `name` is `None`.
     async fn user_rows(&self, name: Option<&str>) -> Result<Vec<UserRow>, StoreError>;
-    /// Sets a user's password; false when there is no such user.
+    /// Sets a user's password, with its audit entry by `actor`; false when there is no such
+    /// user.
     async fn update_password(
         &self,
         name: &str,
         password_hash: &str,
+        actor: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError>;
-    /// Disables a user (keeping an earlier instant) and deletes its sessions, in one
-    /// transaction; false when there is no such user.
-    async fn disable_user(&self, name: &str, at: Timestamp) -> Result<bool, StoreError>;
-    /// Inserts a token with its scopes as a list; returns its id. [`StoreError::Duplicate`]
-    /// when the secret's hash is taken.
+    /// Disables a user (keeping an earlier instant; the audit entry by `actor` only when it
+    /// was enabled) and deletes its sessions, in one transaction; false when there is no such
+    /// user.
+    async fn disable_user(
+        &self,
+        name: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Inserts a token with its scopes as a list, and its audit entry by its creator; returns
+    /// its id. [`StoreError::Duplicate`] when the secret's hash is taken.
     async fn insert_token(
         &self,
         token: &NewToken,
@@ -212,8 +228,9 @@ pub(crate) trait AccountRows {
     async fn token_rows(&self, secret_hash: Option<&str>) -> Result<Vec<TokenRow>, StoreError>;
     /// Moves a token's `last_used_at` forward to `at`; never back.
     async fn touch_token(&self, id: i64, at: Timestamp) -> Result<(), StoreError>;
-    /// Revokes a token not yet revoked; false when there is no such token to revoke.
-    async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<bool, StoreError>;
+    /// Revokes a token not yet revoked, with its audit entry by `actor`; false when there is no
+    /// such token to revoke.
+    async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<bool, StoreError>;
     /// Deletes every session expired by the new one's `created_at`, then inserts it, in one
     /// transaction; [`StoreError::NotFound`] when the user does not exist.
     async fn insert_session(&self, session: &NewSession) -> Result<(), StoreError>;
@@ -396,7 +413,7 @@ macro_rules! on_backend {
 }
 
 impl Store {
-    /// Adds a user, created at `now`.
+    /// Adds a user, created at `now` by `actor` (recorded in the audit log).
     ///
     /// # Errors
     ///
@@ -405,13 +422,18 @@ impl Store {
     ///   or `:`; a password hash that is not a PHC string; a customer role without a customer,
     ///   or another role with one.
     /// - [`StoreError::Database`].
-    pub async fn add_user(&self, user: &NewUser, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn add_user(
+        &self,
+        user: &NewUser,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         check_user_name(&user.name)?;
         let whose = format!("user {}", user.name);
         check_password_hash(&whose, &user.password_hash)?;
         check_customer(&whose, user.role, user.customer.as_deref())?;
         let now = to_microsecond(now);
-        on_backend!(self, |rows| rows.insert_user(user, now).await)
+        on_backend!(self, |rows| rows.insert_user(user, actor, now).await)
     }
 
     /// The user called `name`, disabled or not; `None` when there is none.
@@ -434,8 +456,9 @@ impl Store {
         found.into_iter().map(user_record).collect()
     }
 
-    /// Sets a user's password (a PHC string), changed at `now`. The user's sessions stay: the
-    /// caller ends them with [`Store::delete_user_sessions`] when it should.
+    /// Sets a user's password (a PHC string), changed at `now` by `actor` (recorded in the
+    /// audit log, without the hash). The user's sessions stay: the caller ends them with
+    /// [`Store::delete_user_sessions`] when it should.
     ///
     /// # Errors
     ///
@@ -446,29 +469,37 @@ impl Store {
         &self,
         name: &str,
         password_hash: &str,
+        actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let whose = format!("user {name}");
         check_password_hash(&whose, password_hash)?;
         let now = to_microsecond(now);
         let updated =
-            on_backend!(self, |rows| rows.update_password(name, password_hash, now).await)?;
+            on_backend!(self, |rows| rows.update_password(name, password_hash, actor, now).await)?;
         if updated { Ok(()) } else { Err(StoreError::NotFound { what: whose }) }
     }
 
-    /// Disables a user at `now` and ends its sessions: it can no longer sign in. Disabling a
-    /// disabled user keeps when it was first disabled.
+    /// Disables a user at `now` and ends its sessions: it can no longer sign in. `actor` is
+    /// recorded in the audit log. Disabling a disabled user keeps when it was first disabled
+    /// and records nothing.
     ///
     /// # Errors
     ///
     /// [`StoreError::NotFound`] when there is no such user, or [`StoreError::Database`].
-    pub async fn disable_user(&self, name: &str, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn disable_user(
+        &self,
+        name: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let now = to_microsecond(now);
-        let found = on_backend!(self, |rows| rows.disable_user(name, now).await)?;
+        let found = on_backend!(self, |rows| rows.disable_user(name, actor, now).await)?;
         if found { Ok(()) } else { Err(StoreError::NotFound { what: format!("user {name}") }) }
     }
 
-    /// Adds an API token, created at `now`, and returns it as stored, with its id.
+    /// Adds an API token, created at `now`, and returns it as stored, with its id. Its creator
+    /// (`created_by`) is recorded in the audit log, with its id, name, role and scopes.
     ///
     /// # Errors
     ///
@@ -539,15 +570,20 @@ impl Store {
         found.into_iter().map(token_record).collect()
     }
 
-    /// Revokes a token at `now`; false when there is no such token or it was revoked already
-    /// (its revocation instant is kept).
+    /// Revokes a token at `now` by `actor` (recorded in the audit log); false when there is no
+    /// such token or it was revoked already (its revocation instant is kept).
     ///
     /// # Errors
     ///
     /// [`StoreError::Database`].
-    pub async fn revoke_token(&self, id: u64, now: Timestamp) -> Result<bool, StoreError> {
+    pub async fn revoke_token(
+        &self,
+        id: u64,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let now = to_microsecond(now);
-        on_backend!(self, |rows| rows.revoke_token(sql_id(id), now).await)
+        on_backend!(self, |rows| rows.revoke_token(sql_id(id), actor, now).await)
     }
 
     /// Creates a web session. Sessions of every user that have expired by the new one's

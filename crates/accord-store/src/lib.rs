@@ -15,6 +15,8 @@
 //! - **Transitions** of revisions through their lifecycle (`accord_core::lifecycle`), for
 //!   kinds that have one, in recording order.
 //! - **The ticket event log**: every helpdesk event, append-only, by position.
+//! - **The audit log**: every change to documents, lifecycle states, users, tokens and
+//!   settings, hash-chained, written in the transaction of the change.
 //! - **Availability observations**: probe outages, gaps and latency minutes, heartbeats,
 //!   request counts and incidents.
 //!
@@ -58,17 +60,21 @@ macro_rules! with_pool {
 }
 
 mod accounts;
+mod audit;
 mod dead_letters;
 mod events;
 mod leases;
 mod notifications;
 mod observations;
 mod postgres;
+mod report_sends;
 mod sqlite;
+mod surveys;
 
 pub use accounts::{
     LOGIN_FAILURES_KEPT, NewSession, NewToken, NewUser, SessionRecord, TokenRecord, UserRecord,
 };
+pub use audit::{AuditEntry, AuditHead, AuditProblem, AuditVerification, GENESIS_HASH, entry_hash};
 pub use dead_letters::{DeadLetter, NewDeadLetter};
 pub use events::{Appended, NewEvent, StoredEvent};
 pub use leases::Lease;
@@ -79,6 +85,8 @@ pub use notifications::{
 pub use observations::{
     HeartbeatSettings, ProbeBatch, ProbeHistory, ProbeRecorded, ProbeResult, ProbeSettings,
 };
+pub use report_sends::{NewReportSend, ReportEvidence, ReportFile, ReportSend};
+pub use surveys::{NewSurvey, Survey};
 
 /// Where the database lives.
 #[derive(Clone, PartialEq, Eq)]

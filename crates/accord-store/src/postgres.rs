@@ -15,8 +15,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{PgExecutor, Postgres, Row, Transaction};
 
 use crate::{
-    Applied, Change, DocumentSummary, NewRevision, Revision, RevisionSummary, StoreError, database,
-    document_name, lifecycle_state, revision_number,
+    Applied, Change, DocumentSummary, NewRevision, Revision, RevisionSummary, StoreError, audit,
+    database, document_name, lifecycle_state, revision_number,
 };
 
 mod accounts;
@@ -97,6 +97,7 @@ impl PgStore {
         }
 
         let mut applied = Vec::with_capacity(documents.len());
+        let mut changes = Vec::new();
         for document in documents {
             let name = document_name(&document.kind, &document.name);
             let document_id = document_ids[&(document.kind.as_str(), document.name.as_str())];
@@ -157,6 +158,7 @@ impl PgStore {
                     .await
                     .map_err(|error| database(doing_insert(), error))?;
             }
+            changes.push(audit::Change::revision(document, number, author, message));
             applied.push(Applied {
                 kind: document.kind.clone(),
                 name: document.name.clone(),
@@ -164,6 +166,7 @@ impl PgStore {
                 change,
             });
         }
+        audit::append_postgres(&mut tx, &changes, now).await?;
         tx.commit().await.map_err(|error| database("committing applied documents", error))?;
         Ok(applied)
     }
@@ -314,6 +317,10 @@ impl PgStore {
             insert_transition(&mut tx, *revision_id, transition).await.map_err(|error| {
                 database(format!("recording the transition of {document}"), error)
             })?;
+        }
+        if !planned.is_empty() {
+            let change = audit::Change::lifecycle(kind, name, request, &planned);
+            audit::append_postgres(&mut tx, &[change], now).await?;
         }
         tx.commit()
             .await

@@ -17,8 +17,8 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, SqliteExecutor, Transaction};
 
 use crate::{
-    Applied, Change, DocumentSummary, NewRevision, Revision, RevisionSummary, StoreError, database,
-    document_name, lifecycle_state, revision_number,
+    Applied, Change, DocumentSummary, NewRevision, Revision, RevisionSummary, StoreError, audit,
+    database, document_name, lifecycle_state, revision_number,
 };
 
 /// How long a writer waits for another writer's transaction before giving up with
@@ -92,6 +92,7 @@ impl SqliteStore {
     ) -> Result<Vec<Applied>, StoreError> {
         let mut tx = self.begin_immediate().await?;
         let mut applied = Vec::with_capacity(documents.len());
+        let mut changes = Vec::new();
         for document in documents {
             let name = document_name(&document.kind, &document.name);
             let doing = |what: &str| format!("{what} {name}");
@@ -170,6 +171,7 @@ impl SqliteStore {
                     .await
                     .map_err(|error| database(doing_insert(), error))?;
             }
+            changes.push(audit::Change::revision(document, number, author, message));
             applied.push(Applied {
                 kind: document.kind.clone(),
                 name: document.name.clone(),
@@ -177,6 +179,7 @@ impl SqliteStore {
                 change,
             });
         }
+        audit::append_sqlite(&mut tx, &changes, now).await?;
         tx.commit().await.map_err(|error| database("committing applied documents", error))?;
         Ok(applied)
     }
@@ -327,6 +330,10 @@ impl SqliteStore {
             insert_transition(&mut tx, *revision_id, transition).await.map_err(|error| {
                 database(format!("recording the transition of {document}"), error)
             })?;
+        }
+        if !planned.is_empty() {
+            let change = audit::Change::lifecycle(kind, name, request, &planned);
+            audit::append_sqlite(&mut tx, &[change], now).await?;
         }
         tx.commit()
             .await

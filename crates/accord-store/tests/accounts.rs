@@ -76,9 +76,9 @@ async fn users_round_trip_by_name() {
 
         // A finer instant is kept to the microsecond.
         let now = at("2026-11-25T09:00:00.123456789Z");
-        store.add_user(&user("ann", Role::Admin, None), now).await.unwrap();
-        store.add_user(&user("carl", Role::Customer, Some("acme")), now).await.unwrap();
-        store.add_user(&user("bea", Role::Viewer, None), now).await.unwrap();
+        store.add_user(&user("ann", Role::Admin, None), "root", now).await.unwrap();
+        store.add_user(&user("carl", Role::Customer, Some("acme")), "root", now).await.unwrap();
+        store.add_user(&user("bea", Role::Viewer, None), "root", now).await.unwrap();
 
         let ann = UserRecord {
             name: "ann".to_owned(),
@@ -108,8 +108,9 @@ async fn users_round_trip_by_name() {
 async fn a_taken_user_name_is_refused() {
     each_backend(async |db| {
         let store = db.open().await;
-        store.add_user(&user("ann", Role::Admin, None), at(NOW)).await.unwrap();
-        let error = store.add_user(&user("ann", Role::Viewer, None), at(LATER)).await.unwrap_err();
+        store.add_user(&user("ann", Role::Admin, None), "root", at(NOW)).await.unwrap();
+        let error =
+            store.add_user(&user("ann", Role::Viewer, None), "root", at(LATER)).await.unwrap_err();
         assert!(
             matches!(&error, StoreError::Duplicate { what } if what == "user ann"),
             "{error:?}"
@@ -117,7 +118,7 @@ async fn a_taken_user_name_is_refused() {
         assert_eq!(error.to_string(), "user ann already exists");
         assert_eq!(store.user("ann").await.unwrap().unwrap().role, Role::Admin);
         // Names are exact: another case is another user.
-        store.add_user(&user("Ann", Role::Viewer, None), at(LATER)).await.unwrap();
+        store.add_user(&user("Ann", Role::Viewer, None), "root", at(LATER)).await.unwrap();
     })
     .await;
 }
@@ -127,25 +128,26 @@ async fn a_customer_role_and_only_it_is_bound_to_a_customer() {
     each_backend(async |db| {
         let store = db.open().await;
         assert_invalid(
-            store.add_user(&user("carl", Role::Customer, None), at(NOW)).await,
+            store.add_user(&user("carl", Role::Customer, None), "root", at(NOW)).await,
             "user carl has role customer but no customer",
         );
         assert_invalid(
-            store.add_user(&user("ann", Role::Agent, Some("acme")), at(NOW)).await,
+            store.add_user(&user("ann", Role::Agent, Some("acme")), "root", at(NOW)).await,
             "user ann has role agent, which is bound to no customer, but customer acme was given",
         );
         assert_invalid(
-            store.add_user(&user("carl", Role::Customer, Some("")), at(NOW)).await,
+            store.add_user(&user("carl", Role::Customer, Some("")), "root", at(NOW)).await,
             "user carl has an empty customer",
         );
         assert_invalid(
-            store.add_user(&user("", Role::Admin, None), at(NOW)).await,
+            store.add_user(&user("", Role::Admin, None), "root", at(NOW)).await,
             "a user name is empty",
         );
         assert_invalid(
             store
                 .add_user(
                     &NewUser { password_hash: "plain".into(), ..user("x", Role::Admin, None) },
+                    "root",
                     at(NOW),
                 )
                 .await,
@@ -167,24 +169,24 @@ async fn a_customer_role_and_only_it_is_bound_to_a_customer() {
 async fn a_password_change_replaces_the_hash_and_disabling_ends_sessions() {
     each_backend(async |db| {
         let store = db.open().await;
-        store.add_user(&user("ann", Role::Agent, None), at(NOW)).await.unwrap();
-        store.set_password("ann", &phc("new"), at(LATER)).await.unwrap();
+        store.add_user(&user("ann", Role::Agent, None), "root", at(NOW)).await.unwrap();
+        store.set_password("ann", &phc("new"), "root", at(LATER)).await.unwrap();
         let ann = store.user("ann").await.unwrap().unwrap();
         assert_eq!(ann.password_hash, phc("new"));
         assert_eq!((ann.created_at, ann.password_changed_at), (at(NOW), at(LATER)));
 
-        let error = store.set_password("bob", &phc("x"), at(LATER)).await.unwrap_err();
+        let error = store.set_password("bob", &phc("x"), "root", at(LATER)).await.unwrap_err();
         assert_eq!(error.to_string(), "no user bob");
         assert!(matches!(
-            store.disable_user("bob", at(LATER)).await,
+            store.disable_user("bob", "root", at(LATER)).await,
             Err(StoreError::NotFound { .. })
         ));
 
         let hour = SignedDuration::from_hours(1);
         store.create_session(&session('1', "ann", LATER, hour)).await.unwrap();
-        store.disable_user("ann", at(LATER)).await.unwrap();
+        store.disable_user("ann", "root", at(LATER)).await.unwrap();
         // Disabling again keeps the first instant.
-        store.disable_user("ann", at("2026-11-26T00:00:00Z")).await.unwrap();
+        store.disable_user("ann", "root", at("2026-11-26T00:00:00Z")).await.unwrap();
         assert_eq!(store.user("ann").await.unwrap().unwrap().disabled_at, Some(at(LATER)));
         assert_eq!(store.session_by_hash(&hash('1'), at(LATER)).await.unwrap(), None);
         assert_eq!(store.delete_user_sessions("ann").await.unwrap(), 0);
@@ -248,9 +250,9 @@ async fn tokens_are_found_by_the_hash_of_their_secret_touched_and_revoked() {
         assert_eq!(touched.last_used_at, Some(at(LATER)));
 
         // A revoked token is still found, with when it was revoked.
-        assert!(store.revoke_token(added.id, at(LATER)).await.unwrap());
-        assert!(!store.revoke_token(added.id, at("2026-11-26T00:00:00Z")).await.unwrap());
-        assert!(!store.revoke_token(999, at(LATER)).await.unwrap());
+        assert!(store.revoke_token(added.id, "root", at(LATER)).await.unwrap());
+        assert!(!store.revoke_token(added.id, "root", at("2026-11-26T00:00:00Z")).await.unwrap());
+        assert!(!store.revoke_token(999, "root", at(LATER)).await.unwrap());
         let revoked = store.token_by_hash(&hash('a')).await.unwrap().unwrap();
         assert_eq!(revoked.revoked_at, Some(at(LATER)));
         assert_eq!(store.token_by_hash(&hash('b')).await.unwrap().unwrap().revoked_at, None);
@@ -262,8 +264,8 @@ async fn tokens_are_found_by_the_hash_of_their_secret_touched_and_revoked() {
 async fn sessions_expire_and_can_be_ended() {
     each_backend(async |db| {
         let store = db.open().await;
-        store.add_user(&user("ann", Role::Admin, None), at(NOW)).await.unwrap();
-        store.add_user(&user("bea", Role::Viewer, None), at(NOW)).await.unwrap();
+        store.add_user(&user("ann", Role::Admin, None), "root", at(NOW)).await.unwrap();
+        store.add_user(&user("bea", Role::Viewer, None), "root", at(NOW)).await.unwrap();
         let hour = SignedDuration::from_hours(1);
         let first = session('1', "ann", NOW, hour);
         store.create_session(&first).await.unwrap();

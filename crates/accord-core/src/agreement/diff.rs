@@ -291,6 +291,9 @@ pub fn describe_terms(terms: &Terms) -> Vec<Described> {
         }
         push("credited on".into(), credits.credited_on.as_str().to_owned(), origin);
     }
+    if let Some(reporting) = &terms.reporting {
+        push("reporting".into(), reporting.value.to_string(), &reporting.origin);
+    }
     if let Some(responsibilities) = &terms.responsibilities {
         let (origin, value) = (&responsibilities.origin, &responsibilities.value);
         push("provider responsibilities".into(), value.provider.join("; "), origin);

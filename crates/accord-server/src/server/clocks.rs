@@ -174,7 +174,7 @@ pub(super) struct ClockCounts {
 }
 
 /// An event of the log back into the engine's value; the log holds only checked events.
-fn ticket_event(body: &str) -> Option<TicketEvent> {
+pub(crate) fn ticket_event(body: &str) -> Option<TicketEvent> {
     let value: Value = serde_json::from_str(body).ok()?;
     parse_event(&value).ok().map(|(event, _)| event)
 }

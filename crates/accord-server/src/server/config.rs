@@ -70,6 +70,28 @@ smtp_from = "Accord <accord@localhost>"
 # ACCORD_WEBHOOK_SECRET, or webhook_secret_file (ACCORD_WEBHOOK_SECRET_FILE). Unsigned without.
 # webhook_secret_file = "/run/secrets/accord-webhook-secret"
 
+# Where requesters' browsers reach this server, for the links of satisfaction surveys (the
+# survey section of the notification settings): https://accord.example. ACCORD_PUBLIC_URL.
+# No survey is sent without it.
+# public_url = "https://accord.example"
+
+# The secret survey links are signed with (HMAC-SHA256, under a key derived from it); without
+# it, a key is derived from webhook_secret. Changing it makes the links sent before invalid.
+# ACCORD_SURVEY_SECRET, or survey_secret_file (ACCORD_SURVEY_SECRET_FILE).
+# survey_secret_file = "/run/secrets/accord-survey-secret"
+
+# The provider's name at the top of every compliance report. ACCORD_REPORT_ISSUER.
+# report_issuer = "Example Hosting GmbH"
+
+# The Ed25519 key reports are signed with: a base64 seed, as `accord report keygen` prints.
+# Its public half is served at /.well-known/accord/report-signing-key. Unsigned without.
+# ACCORD_REPORT_SIGNING_KEY, or report_signing_key_file (ACCORD_REPORT_SIGNING_KEY_FILE).
+# report_signing_key_file = "/run/secrets/accord-report-key"
+
+# The satisfied share (CSAT, percent of ratings 4-5 stars or good) below which a service that
+# met every objective is flagged as a watermelon. ACCORD_CSAT_THRESHOLD.
+csat_threshold = 80.0
+
 # Rungs and breaches found longer than this after they happened (history loaded late) are
 # recorded without notifying anyone, in seconds. ACCORD_ESCALATION_MAX_AGE_SECONDS.
 escalation_max_age_seconds = 3600
@@ -146,6 +168,10 @@ pub struct Config {
     pub notify: super::notify::NotifyConfig,
     /// Whether this node runs the stored probes.
     pub probes: bool,
+    /// Satisfaction survey links.
+    pub survey: super::survey::SurveyConfig,
+    /// Compliance reports: issuer, watermelon threshold, signing key.
+    pub reports: crate::report::ReportConfig,
 }
 
 /// The database URL is shown with its password redacted.
@@ -163,6 +189,8 @@ impl fmt::Debug for Config {
             .field("nats", &self.nats)
             .field("notify", &self.notify)
             .field("probes", &self.probes)
+            .field("survey", &self.survey)
+            .field("reports", &self.reports)
             .finish()
     }
 }
@@ -198,6 +226,13 @@ struct Layer {
     delivery_max_attempts: Option<u32>,
     delivery_lease_seconds: Option<u64>,
     probes: Option<bool>,
+    public_url: Option<String>,
+    survey_secret: Option<String>,
+    survey_secret_file: Option<PathBuf>,
+    report_issuer: Option<String>,
+    report_signing_key: Option<String>,
+    report_signing_key_file: Option<PathBuf>,
+    csat_threshold: Option<f64>,
 }
 
 /// A value or a file holding it, from one layer: the later layer's choice wins whole.
@@ -271,7 +306,22 @@ impl Layer {
             (self.webhook_secret, self.webhook_secret_file),
             (later.webhook_secret, later.webhook_secret_file),
         );
+        let (survey_secret, survey_secret_file) = either(
+            (self.survey_secret, self.survey_secret_file),
+            (later.survey_secret, later.survey_secret_file),
+        );
+        let (report_signing_key, report_signing_key_file) = either(
+            (self.report_signing_key, self.report_signing_key_file),
+            (later.report_signing_key, later.report_signing_key_file),
+        );
         Layer {
+            report_issuer: later.report_issuer.or(self.report_issuer),
+            report_signing_key,
+            report_signing_key_file,
+            csat_threshold: later.csat_threshold.or(self.csat_threshold),
+            public_url: later.public_url.or(self.public_url),
+            survey_secret,
+            survey_secret_file,
             listen: later.listen.or(self.listen),
             data: later.data.or(self.data),
             database,
@@ -308,7 +358,7 @@ impl Layer {
 }
 
 /// The `ACCORD_` variables the server reads, with their keys.
-const VARIABLES: [(&str, &str); 27] = [
+const VARIABLES: [(&str, &str); 34] = [
     ("ACCORD_LISTEN", "listen"),
     ("ACCORD_DATA", "data"),
     ("ACCORD_DATABASE", "database"),
@@ -336,6 +386,13 @@ const VARIABLES: [(&str, &str); 27] = [
     ("ACCORD_DELIVERY_MAX_ATTEMPTS", "delivery_max_attempts"),
     ("ACCORD_DELIVERY_LEASE_SECONDS", "delivery_lease_seconds"),
     ("ACCORD_PROBES", "probes"),
+    ("ACCORD_PUBLIC_URL", "public_url"),
+    ("ACCORD_SURVEY_SECRET", "survey_secret"),
+    ("ACCORD_SURVEY_SECRET_FILE", "survey_secret_file"),
+    ("ACCORD_REPORT_ISSUER", "report_issuer"),
+    ("ACCORD_REPORT_SIGNING_KEY", "report_signing_key"),
+    ("ACCORD_REPORT_SIGNING_KEY_FILE", "report_signing_key_file"),
+    ("ACCORD_CSAT_THRESHOLD", "csat_threshold"),
 ];
 
 /// Variables of other tools that share the prefix: the test suites' own settings.
@@ -366,6 +423,13 @@ fn environment_layer(environment: &[(String, String)]) -> anyhow::Result<Layer> 
                     format!("environment variable {name}: expected a whole number")
                 })?;
                 toml::Value::Integer(number)
+            }
+            "csat_threshold" => {
+                let number: f64 = value
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("environment variable {name}: expected a number"))?;
+                toml::Value::Float(number)
             }
             "probes" => match value.trim() {
                 "true" | "1" => toml::Value::Boolean(true),
@@ -420,6 +484,15 @@ impl Config {
         };
         let layer = defaults.then(file).then(environment_layer(environment)?).then(flags);
         let notify = layer.notify_config()?;
+        let survey_secret = value_or_file(
+            layer.survey_secret.clone(),
+            layer.survey_secret_file.clone(),
+            "survey_secret_file",
+        )?;
+        let survey = super::survey::SurveyConfig::new(
+            layer.public_url.clone(),
+            survey_secret.or_else(|| notify.webhook_secret.clone()),
+        )?;
         let listen_text = layer.listen.unwrap_or_default();
         let listen = listen_text.parse().with_context(|| {
             format!("listen: {listen_text:?} is not an address such as 127.0.0.1:8080")
@@ -465,6 +538,28 @@ impl Config {
             )?),
             None => None,
         };
+        let report_signing_key = value_or_file(
+            layer.report_signing_key.clone(),
+            layer.report_signing_key_file.clone(),
+            "report_signing_key_file",
+        )?
+        .map(|seed| {
+            crate::report::sign::SigningKey::from_base64(&seed)
+                .map_err(|message| anyhow::anyhow!("report_signing_key: {message}"))
+        })
+        .transpose()?;
+        let csat_threshold = layer.csat_threshold.unwrap_or(80.0);
+        if !(0.0..=100.0).contains(&csat_threshold) {
+            bail!("csat_threshold: {csat_threshold}: expected a percentage from 0 to 100");
+        }
+        let reports = crate::report::ReportConfig {
+            settings: crate::report::Settings {
+                issuer: layer.report_issuer.clone().unwrap_or_else(|| "Accord".to_owned()),
+                csat_threshold,
+                ..crate::report::Settings::default()
+            },
+            signing_key: report_signing_key.map(std::sync::Arc::new),
+        };
         Ok(Config {
             listen,
             location,
@@ -477,6 +572,8 @@ impl Config {
             nats,
             notify,
             probes: layer.probes.unwrap_or(true),
+            survey,
+            reports,
         })
     }
 }
@@ -564,6 +661,28 @@ mod tests {
         );
         let error = Config::load(&args(), &env(&[("ACCORD_TRUSTED_PROXIES", "proxy.local")]));
         assert!(error.unwrap_err().to_string().contains("trusted_proxies: \"proxy.local\""));
+    }
+
+    #[test]
+    fn survey_links_take_their_own_secret_or_the_webhook_secret_and_never_show_it() {
+        let config = Config::load(&args(), &[]).unwrap();
+        assert_eq!(config.survey, super::super::survey::SurveyConfig::default());
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("survey");
+        std::fs::write(&secret, "hunter2\n").unwrap();
+        let environment = env(&[
+            ("ACCORD_PUBLIC_URL", "https://accord.example/"),
+            ("ACCORD_SURVEY_SECRET_FILE", secret.to_str().unwrap()),
+            ("ACCORD_WEBHOOK_SECRET", "other"),
+        ]);
+        let config = Config::load(&args(), &environment).unwrap();
+        assert_eq!(config.survey.public_url.as_deref(), Some("https://accord.example"));
+        assert_eq!(config.survey.secret.as_deref(), Some("hunter2"));
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let webhook = Config::load(&args(), &env(&[("ACCORD_WEBHOOK_SECRET", "other")])).unwrap();
+        assert_eq!(webhook.survey.secret.as_deref(), Some("other"));
+        let error = Config::load(&args(), &env(&[("ACCORD_PUBLIC_URL", "accord.example")]));
+        assert!(error.unwrap_err().to_string().contains("public_url: \"accord.example\""));
     }
 
     #[test]

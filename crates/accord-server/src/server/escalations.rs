@@ -56,6 +56,8 @@ struct Plan {
     due: HashMap<Arc<str>, Timestamp>,
     /// Firings this node knows are recorded (by it or another node).
     recorded: HashSet<FiringKey>,
+    /// Tickets found solved, for their satisfaction surveys.
+    surveys: super::survey::Watch,
 }
 
 impl Plan {
@@ -150,12 +152,14 @@ async fn pass(
             for id in tickets {
                 let Some(ticket) = engine.ticket(&id) else { continue };
                 looking.firings(ticket, &plan.recorded, &mut found);
+                plan.surveys.look(&id, &ticket.state);
                 plan.schedule(&id, ticket.state.next_change(now));
             }
             found
         })
         .await?;
     record(state, config, plan, found, now).await;
+    super::survey::record(state, config, &settings.survey, &mut plan.surveys, now).await;
     Ok(())
 }
 

@@ -272,6 +272,7 @@ pub(super) async fn put_settings(
     if let Err((field, message)) = Templates::new(&settings) {
         return Err(ApiError::field(field, message));
     }
+    super::survey::check(&state, &settings.survey).await?;
     let calendars: std::collections::BTreeSet<String> = state
         .clocks
         .with_catalog(&state.store, |catalog| catalog.calendars.keys().cloned().collect())
@@ -307,7 +308,8 @@ fn settings_json(settings: &NotificationSettings) -> Value {
         })
         .collect();
     json!({ "recipients": recipients, "templates": {
-        "subject": settings.templates.subject, "body": settings.templates.body } })
+        "subject": settings.templates.subject, "body": settings.templates.body },
+        "survey": super::survey::settings_json(&settings.survey) })
 }
 
 /// `GET /api/v1/notifications` (staff, scope `read`): the settings as stored, and the templates
@@ -406,10 +408,10 @@ const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What one attempt gave: the code the other side answered with, an error, and whether trying
 /// again can help.
-struct Outcome {
-    code: Option<i64>,
-    error: Option<String>,
-    permanent: bool,
+pub(super) struct Outcome {
+    pub(super) code: Option<i64>,
+    pub(super) error: Option<String>,
+    pub(super) permanent: bool,
 }
 
 /// Delivers due deliveries until `stop` is set.
@@ -418,14 +420,7 @@ pub(super) async fn deliver(
     config: NotifyConfig,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mailer = match config.smtp_url.as_deref().map(mailer) {
-        Some(Ok(mailer)) => Some(mailer),
-        Some(Err(error)) => {
-            tracing::error!(%error, "the SMTP relay is unusable: e-mails will fail");
-            None
-        }
-        None => None,
-    };
+    let mailer = configured_mailer(&config);
     loop {
         let now = Timestamp::now();
         let claimed =
@@ -441,7 +436,11 @@ pub(super) async fn deliver(
             let outcome = match delivery.channel.as_str() {
                 "webhook" => post_webhook(&delivery, config.webhook_secret.as_deref()).await,
                 _ => match &mailer {
-                    Some(mailer) => send_mail(mailer, &config.smtp_from, &delivery).await,
+                    Some(mailer) => {
+                        let (to, subject, body) =
+                            (&delivery.address, &delivery.subject, &delivery.body);
+                        send_mail(mailer, &config.smtp_from, to, subject, body).await
+                    }
                     None => Outcome {
                         code: None,
                         error: Some("no SMTP relay is configured (smtp_url)".to_owned()),
@@ -450,20 +449,7 @@ pub(super) async fn deliver(
                 },
             };
             let at = Timestamp::now();
-            let attempts = delivery.attempts + 1;
-            let after = if outcome.error.is_none() {
-                AfterAttempt::Sent
-            } else if outcome.permanent || attempts >= config.max_attempts {
-                AfterAttempt::Failed
-            } else {
-                let factor = 1_i32 << (attempts - 1).min(16);
-                let delay = config
-                    .retry_base
-                    .checked_mul(factor)
-                    .unwrap_or(SignedDuration::from_hours(1))
-                    .min(SignedDuration::from_hours(1));
-                AfterAttempt::RetryAt(at + delay)
-            };
+            let after = after_attempt(&config, &outcome, delivery.attempts + 1, at);
             match after {
                 AfterAttempt::Sent => tracing::info!(
                     delivery = delivery.id, channel = %delivery.channel,
@@ -485,6 +471,8 @@ pub(super) async fn deliver(
                 tracing::warn!(%error, delivery = delivery.id, "recording a delivery attempt failed");
             }
         }
+        // Accord's own satisfaction surveys go out through the same relay.
+        super::survey::send_due(&state, &config, mailer.as_ref()).await;
         if n_claimed == ROUND as usize {
             continue;
         }
@@ -500,6 +488,30 @@ pub(super) async fn deliver(
             () = state.deliveries_waiting.notified() => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// What comes after attempt number `attempts` (from 1), made at `at`: sent, failed for good
+/// (a permanent error, or the last attempt), or a retry after `retry_base`, doubled each time
+/// up to an hour.
+pub(super) fn after_attempt(
+    config: &NotifyConfig,
+    outcome: &Outcome,
+    attempts: u32,
+    at: Timestamp,
+) -> AfterAttempt {
+    if outcome.error.is_none() {
+        AfterAttempt::Sent
+    } else if outcome.permanent || attempts >= config.max_attempts {
+        AfterAttempt::Failed
+    } else {
+        let factor = 1_i32 << (attempts.max(1) - 1).min(16);
+        let delay = config
+            .retry_base
+            .checked_mul(factor)
+            .unwrap_or(SignedDuration::from_hours(1))
+            .min(SignedDuration::from_hours(1));
+        AfterAttempt::RetryAt(at + delay)
     }
 }
 
@@ -565,7 +577,20 @@ async fn post_webhook(delivery: &Delivery, secret: Option<&str>) -> Outcome {
     }
 }
 
-type Mailer = lettre::AsyncSmtpTransport<lettre::Tokio1Executor>;
+pub(super) type Mailer = lettre::AsyncSmtpTransport<lettre::Tokio1Executor>;
+
+/// The SMTP relay of `config`: `None` without `smtp_url`, and, said in the log, when it is
+/// unusable. Deliveries, surveys and scheduled reports all send through this one setup.
+pub(super) fn configured_mailer(config: &NotifyConfig) -> Option<Mailer> {
+    match config.smtp_url.as_deref().map(mailer) {
+        Some(Ok(mailer)) => Some(mailer),
+        Some(Err(error)) => {
+            tracing::error!(%error, "the SMTP relay is unusable: e-mails will fail");
+            None
+        }
+        None => None,
+    }
+}
 
 fn mailer(url: &str) -> Result<Mailer, String> {
     Mailer::from_url(url)
@@ -573,26 +598,36 @@ fn mailer(url: &str) -> Result<Mailer, String> {
         .map_err(|error| format!("smtp_url {}: {error}", redact_url(url)))
 }
 
-async fn send_mail(mailer: &Mailer, from: &str, delivery: &Delivery) -> Outcome {
+/// Sends one plain-text e-mail to `address` through `mailer`: escalation deliveries and
+/// surveys alike.
+pub(super) async fn send_mail(
+    mailer: &Mailer,
+    from: &str,
+    address: &str,
+    subject: &str,
+    body: &str,
+) -> Outcome {
     let message = (|| {
         let from: lettre::message::Mailbox =
             from.parse().map_err(|error| format!("smtp_from {from:?}: {error}"))?;
-        let to: lettre::message::Mailbox = delivery
-            .address
-            .parse()
-            .map_err(|error| format!("address {:?}: {error}", delivery.address))?;
+        let to: lettre::message::Mailbox =
+            address.parse().map_err(|error| format!("address {address:?}: {error}"))?;
         lettre::Message::builder()
             .from(from)
             .to(to)
-            .subject(delivery.subject.clone())
+            .subject(subject)
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(delivery.body.clone())
+            .body(body.to_owned())
             .map_err(|error| error.to_string())
     })();
-    let message = match message {
-        Ok(message) => message,
-        Err(error) => return Outcome { code: None, error: Some(error), permanent: true },
-    };
+    match message {
+        Ok(message) => send_message(mailer, message).await,
+        Err(error) => Outcome { code: None, error: Some(error), permanent: true },
+    }
+}
+
+/// Sends a message built elsewhere (scheduled reports, with attachments) through `mailer`.
+pub(super) async fn send_message(mailer: &Mailer, message: lettre::Message) -> Outcome {
     match mailer.send(message).await {
         Ok(response) => Outcome {
             code: Some(i64::from(u16::from(response.code()))),

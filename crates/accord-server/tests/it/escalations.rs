@@ -21,16 +21,16 @@ use crate::http::{Server, token};
 const SECRET: &str = "test-webhook-key";
 
 /// A local SMTP server writing what it receives into a maildir.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     maildir: tempfile::TempDir,
 }
 
 impl SmtpSink {
     /// Starts `aiosmtpd`; `None` (skipped, said) when it is not installed outside CI.
     #[expect(clippy::print_stderr, reason = "a skipped test is said on the test's stderr")]
-    fn start() -> Option<SmtpSink> {
+    pub(crate) fn start() -> Option<SmtpSink> {
         let python = ["python3", "/usr/bin/python3"].into_iter().find(|python| {
             Command::new(python)
                 .args(["-c", "import aiosmtpd"])
@@ -65,7 +65,7 @@ impl SmtpSink {
     }
 
     /// The messages received, as text.
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         let new = self.maildir.path().join("mail").join("new");
         let mut messages: Vec<String> = std::fs::read_dir(new)
             .map(|entries| {
@@ -243,7 +243,7 @@ fn open_p1(api: &Server, admin: &str, ticket: &str) {
 }
 
 /// Waits until `check` holds, for at most `seconds`.
-fn eventually(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
+pub(crate) fn eventually(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
     let started = Instant::now();
     while !check() {
         assert!(started.elapsed() < Duration::from_secs(seconds), "timed out waiting for {what}");

@@ -136,6 +136,8 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) head: String,
     pub(crate) body: String,
+    /// The body as sent (a PDF is not text).
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -179,15 +181,19 @@ pub(crate) fn send(
     let _ = stream.write_all(body);
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(body)
-    } else {
-        body.to_owned()
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n");
+    let (head, raw) = match split {
+        Some(at) => (&response[..at], &response[at + 4..]),
+        None => (&response[..], &[][..]),
     };
-    Reply { status, head: head.to_owned(), body }
+    let head = String::from_utf8_lossy(head).into_owned();
+    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let bytes = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(raw)
+    } else {
+        raw.to_vec()
+    };
+    Reply { status, head, body: String::from_utf8_lossy(&bytes).into_owned(), bytes }
 }
 
 /// [`send`] with an optional bearer token and an optional JSON body.
@@ -204,15 +210,17 @@ pub(crate) fn request(
     send(address, method, path, &headers, body.unwrap_or("").as_bytes())
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..line_end]).unwrap_or("0");
         let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
+        let rest = &body[line_end + 2..];
+        if size == 0 || rest.len() < size {
             break;
         }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
+        out.extend_from_slice(&rest[..size]);
+        body = rest[size..].strip_prefix(b"\r\n").unwrap_or(&rest[size..]);
     }
     out
 }

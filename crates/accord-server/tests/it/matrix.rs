@@ -106,6 +106,9 @@ const ROWS: &[Row] = &[
     row("PUT", "/api/v1/notifications", "/api/v1/notifications", Some((YAML, "recipients: 5\n")), [401, 400, 400, 403, 403, 403]),
     row("GET", "/api/v1/escalations", "/api/v1/escalations", None, [401, 200, 200, 200, 403, 403]),
     row("GET", "/api/v1/deliveries", "/api/v1/deliveries", None, [401, 200, 200, 200, 403, 403]),
+    // Scheduled reports: a customer sees its own sends only.
+    row("GET", "/api/v1/report-sends", "/api/v1/report-sends", None, [401, 200, 200, 200, 200, 200]),
+    row("GET", "/api/v1/report-sends", "/api/v1/report-sends?customer=acme", None, [401, 200, 200, 200, 200, 404]),
     // Empty lists: 400 for those who may record.
     row("POST", "/api/v1/probe-results", "/api/v1/probe-results", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),
     row("POST", "/api/v1/request-counts", "/api/v1/request-counts", Some((JSON, "[]")), [401, 400, 400, 403, 403, 403]),
@@ -113,6 +116,23 @@ const ROWS: &[Row] = &[
     row("GET", "/api/v1/incidents", "/api/v1/incidents?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", None, [401, 200, 200, 200, 403, 403]),
     row("GET", "/api/v1/availability", "/api/v1/availability?period=2026-11", None, [401, 200, 200, 200, 200, 200]),
     row("GET", "/api/v1/availability", "/api/v1/availability?period=2026-11&customer=acme", None, [401, 200, 200, 200, 200, 404]),
+    // Reports, credits and watermelons: staff see every customer, a customer its own.
+    row("GET", "/api/v1/reports", "/api/v1/reports?period=2026-11", None, [401, 200, 200, 200, 200, 200]),
+    row("GET", "/api/v1/reports", "/api/v1/reports?period=2026-11&customer=acme&format=csv", None, [401, 200, 200, 200, 200, 404]),
+    row("GET", "/api/v1/credits", "/api/v1/credits?period=2026-11", None, [401, 200, 200, 200, 200, 200]),
+    row("GET", "/api/v1/credits", "/api/v1/credits?period=2026-11&customer=acme", None, [401, 200, 200, 200, 200, 404]),
+    row("GET", "/api/v1/watermelons", "/api/v1/watermelons?period=2026-11", None, [401, 200, 200, 200, 200, 200]),
+    // A public key is public; this server signs nothing, so there is none.
+    row("GET", "/.well-known/accord/report-signing-key", "/.well-known/accord/report-signing-key", None, [404, 404, 404, 404, 404, 404]),
+    // The audit log names every user and token: administrators only.
+    row("GET", "/api/v1/audit", "/api/v1/audit", None, [401, 200, 403, 403, 403, 403]),
+    row("GET", "/api/v1/audit/verify", "/api/v1/audit/verify", None, [401, 200, 403, 403, 403, 403]),
+    // The survey page is public by design (the signed link is the credential): a bogus link is
+    // a 400 for everyone, token or not.
+    row("GET", "/survey/{token}", "/survey/bogus", None, [400, 400, 400, 400, 400, 400]),
+    row("POST", "/survey/{token}", "/survey/bogus", Some(("application/x-www-form-urlencoded", "score=5")), [400, 400, 400, 400, 400, 400]),
+    // The status page is public by design: it holds only what a provider publishes.
+    row("GET", "/status", "/status", None, [200, 200, 200, 200, 200, 200]),
 ];
 
 /// Every route has at least one row, and every row is a route.

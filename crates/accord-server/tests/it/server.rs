@@ -271,8 +271,26 @@ fn the_demo_serves_a_seeded_provider() {
     assert!(!budgets.is_empty() && budgets.iter().all(|left| *left <= 1.0), "{}", metrics.body);
     let availability = value("accord_availability_ratio{customer=\"acme\"");
     assert!(availability.iter().all(|ratio| (0.5..=1.0).contains(ratio)), "{}", metrics.body);
-    let _ = child.kill();
-    let _ = child.wait();
+    // Last month's report of a customer, from the seeded history, in every format.
+    let last_month = jiff::Zoned::now()
+        .date()
+        .first_of_month()
+        .yesterday()
+        .expect("a day before")
+        .strftime("%Y-%m")
+        .to_string();
+    for format in ["pdf", "html", "csv", "json"] {
+        let path = format!("/api/v1/reports?customer=acme&period={last_month}&format={format}");
+        let report = request(&address, "GET", &path, Some(&token), None);
+        assert_eq!(report.status, 200, "{}", report.body);
+        assert!(report.bytes.len() > 2_000, "{format}: {} bytes", report.bytes.len());
+    }
+    // A stop request ends the demo, simulated helpdesk and all.
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+    assert!(sent.success());
+    let status = child.wait().expect("the demo exits");
+    assert!(status.success(), "{status}");
 }
 
 /// The clocks of the logged tickets over the stored, active agreements: a P1 of acme's, open

@@ -1,10 +1,11 @@
 //! The PostgreSQL side of [`crate::accounts`].
 //!
-//! Single statements run on their own; the few changes of two statements (disabling a user
-//! and ending its sessions, recording a failure and forgetting old ones) run in one
-//! transaction. Several server processes may share the database: each change is a statement
-//! on the rows it names, so concurrent changes need no lock of their own, and failed sign-ins
-//! are rows, counted the same from every process.
+//! Changes to users and tokens run in one transaction with their audit entry, as do the few
+//! other changes of two statements (recording a failure and forgetting old ones, creating a
+//! session and deleting expired ones); single statements that are not audited run on their
+//! own. Several server processes may share the database: each change is a statement on the
+//! rows it names, so concurrent changes need no lock of their own beside the audit log's, and
+//! failed sign-ins are rows, counted the same from every process.
 
 use jiff::Timestamp;
 use jiff_sqlx::ToSqlx;
@@ -14,6 +15,7 @@ use super::{PgStore, column, optional_instant};
 use crate::accounts::{
     AccountRows, NewSession, NewToken, NewUser, SessionRecord, TokenRow, UserRow, insert_error,
 };
+use crate::audit::{Change, append_postgres};
 use crate::{StoreError, database};
 
 const USER_COLUMNS: &str =
@@ -23,7 +25,14 @@ const TOKEN_COLUMNS: &str = "id, name, secret_hash, scopes, role, customer, crea
                              created_at, revoked_at, last_used_at";
 
 impl AccountRows for PgStore {
-    async fn insert_user(&self, user: &NewUser, created_at: Timestamp) -> Result<(), StoreError> {
+    async fn insert_user(
+        &self,
+        user: &NewUser,
+        actor: &str,
+        created_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let what = format!("user {}", user.name);
+        let mut tx = self.begin().await?;
         let query =
             format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL)");
         sqlx::query(sqlx::AssertSqlSafe(query))
@@ -33,13 +42,11 @@ impl AccountRows for PgStore {
             .bind(user.customer.as_deref())
             .bind(created_at.to_sqlx())
             .bind(created_at.to_sqlx())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
-            .map_err(|error| {
-                let what = format!("user {}", user.name);
-                insert_error(error, format!("adding {what}"), &what, None)
-            })?;
-        Ok(())
+            .map_err(|error| insert_error(error, format!("adding {what}"), &what, None))?;
+        append_postgres(&mut tx, &[Change::user_created(user, actor)], created_at).await?;
+        tx.commit().await.map_err(|error| database(format!("adding {what}"), error))
     }
 
     async fn user_rows(&self, name: Option<&str>) -> Result<Vec<UserRow>, StoreError> {
@@ -58,37 +65,62 @@ impl AccountRows for PgStore {
         &self,
         name: &str,
         password_hash: &str,
+        actor: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
+        let doing = || format!("setting the password of user {name}");
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE name = $3",
         )
         .bind(password_hash)
         .bind(at.to_sqlx())
         .bind(name)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(|error| database(format!("setting the password of user {name}"), error))?;
-        Ok(done.rows_affected() == 1)
+        .map_err(|error| database(doing(), error))?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append_postgres(&mut tx, &[Change::password_set(name, actor)], at).await?;
+        tx.commit().await.map_err(|error| database(doing(), error))?;
+        Ok(true)
     }
 
-    async fn disable_user(&self, name: &str, at: Timestamp) -> Result<bool, StoreError> {
+    async fn disable_user(
+        &self,
+        name: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
         let doing = || format!("disabling user {name}");
         let mut tx = self.begin().await?;
-        let done =
-            sqlx::query("UPDATE users SET disabled_at = coalesce(disabled_at, $1) WHERE name = $2")
+        // Locks the user's row, so that of two concurrent requests only one finds it enabled.
+        let enabled: Option<bool> =
+            sqlx::query_scalar("SELECT disabled_at IS NULL FROM users WHERE name = $1 FOR UPDATE")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|error| database(doing(), error))?;
+        let Some(enabled) = enabled else { return Ok(false) };
+        if enabled {
+            sqlx::query("UPDATE users SET disabled_at = $1 WHERE name = $2")
                 .bind(at.to_sqlx())
                 .bind(name)
                 .execute(&mut *tx)
                 .await
                 .map_err(|error| database(doing(), error))?;
+        }
         sqlx::query("DELETE FROM sessions WHERE user_name = $1")
             .bind(name)
             .execute(&mut *tx)
             .await
             .map_err(|error| database(doing(), error))?;
+        if enabled {
+            append_postgres(&mut tx, &[Change::user_disabled(name, actor)], at).await?;
+        }
         tx.commit().await.map_err(|error| database(doing(), error))?;
-        Ok(done.rows_affected() == 1)
+        Ok(true)
     }
 
     async fn insert_token(
@@ -97,7 +129,9 @@ impl AccountRows for PgStore {
         scopes: &str,
         created_at: Timestamp,
     ) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
+        let doing = || format!("adding token {}", token.name);
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO tokens (name, secret_hash, scopes, role, customer, created_by, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -108,12 +142,12 @@ impl AccountRows for PgStore {
         .bind(token.customer.as_deref())
         .bind(&token.created_by)
         .bind(created_at.to_sqlx())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(|error| {
-            let doing = format!("adding token {}", token.name);
-            insert_error(error, doing, "a token with the same secret", None)
-        })
+        .map_err(|error| insert_error(error, doing(), "a token with the same secret", None))?;
+        append_postgres(&mut tx, &[Change::token_created(id, token, scopes)], created_at).await?;
+        tx.commit().await.map_err(|error| database(doing(), error))?;
+        Ok(id)
     }
 
     async fn token_rows(&self, secret_hash: Option<&str>) -> Result<Vec<TokenRow>, StoreError> {
@@ -141,15 +175,22 @@ impl AccountRows for PgStore {
         Ok(())
     }
 
-    async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(at.to_sqlx())
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(|error| database(format!("revoking token {id}"), error))?;
-        Ok(done.rows_affected() == 1)
+    async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let doing = || format!("revoking token {id}");
+        let mut tx = self.begin().await?;
+        let revoked: Option<String> = sqlx::query_scalar(
+            "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
+             RETURNING name",
+        )
+        .bind(at.to_sqlx())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|error| database(doing(), error))?;
+        let Some(name) = revoked else { return Ok(false) };
+        append_postgres(&mut tx, &[Change::token_revoked(id, &name, actor)], at).await?;
+        tx.commit().await.map_err(|error| database(doing(), error))?;
+        Ok(true)
     }
 
     async fn insert_session(&self, session: &NewSession) -> Result<(), StoreError> {

@@ -1,8 +1,9 @@
 //! The SQLite side of [`crate::accounts`].
 //!
-//! Single statements run on their own; the few changes of two statements (disabling a user
-//! and ending its sessions, recording a failure and forgetting old ones) run in one
-//! `BEGIN IMMEDIATE` transaction.
+//! Changes to users and tokens run in one `BEGIN IMMEDIATE` transaction with their audit
+//! entry, as do the few other changes of two statements (recording a failure and forgetting
+//! old ones, creating a session and deleting expired ones); single statements that are not
+//! audited run on their own.
 
 use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
@@ -11,6 +12,7 @@ use super::{SqliteStore, column, instant, micros, optional_instant};
 use crate::accounts::{
     AccountRows, NewSession, NewToken, NewUser, SessionRecord, TokenRow, UserRow, insert_error,
 };
+use crate::audit::{Change, append_sqlite};
 use crate::{StoreError, database};
 
 const USER_COLUMNS: &str =
@@ -20,7 +22,14 @@ const TOKEN_COLUMNS: &str = "id, name, secret_hash, scopes, role, customer, crea
                              created_at, revoked_at, last_used_at";
 
 impl AccountRows for SqliteStore {
-    async fn insert_user(&self, user: &NewUser, created_at: Timestamp) -> Result<(), StoreError> {
+    async fn insert_user(
+        &self,
+        user: &NewUser,
+        actor: &str,
+        created_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let what = format!("user {}", user.name);
+        let mut tx = self.begin_immediate().await?;
         let query = format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL)");
         sqlx::query(sqlx::AssertSqlSafe(query))
             .bind(&user.name)
@@ -29,13 +38,11 @@ impl AccountRows for SqliteStore {
             .bind(user.customer.as_deref())
             .bind(micros(created_at))
             .bind(micros(created_at))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
-            .map_err(|error| {
-                let what = format!("user {}", user.name);
-                insert_error(error, format!("adding {what}"), &what, None)
-            })?;
-        Ok(())
+            .map_err(|error| insert_error(error, format!("adding {what}"), &what, None))?;
+        append_sqlite(&mut tx, &[Change::user_created(user, actor)], created_at).await?;
+        tx.commit().await.map_err(|error| database(format!("adding {what}"), error))
     }
 
     async fn user_rows(&self, name: Option<&str>) -> Result<Vec<UserRow>, StoreError> {
@@ -53,37 +60,59 @@ impl AccountRows for SqliteStore {
         &self,
         name: &str,
         password_hash: &str,
+        actor: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
+        let doing = || format!("setting the password of user {name}");
+        let mut tx = self.begin_immediate().await?;
         let done = sqlx::query(
             "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE name = ?",
         )
         .bind(password_hash)
         .bind(micros(at))
         .bind(name)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(|error| database(format!("setting the password of user {name}"), error))?;
-        Ok(done.rows_affected() == 1)
+        .map_err(|error| database(doing(), error))?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append_sqlite(&mut tx, &[Change::password_set(name, actor)], at).await?;
+        tx.commit().await.map_err(|error| database(doing(), error))?;
+        Ok(true)
     }
 
-    async fn disable_user(&self, name: &str, at: Timestamp) -> Result<bool, StoreError> {
+    async fn disable_user(
+        &self,
+        name: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
         let doing = || format!("disabling user {name}");
         let mut tx = self.begin_immediate().await?;
-        let done =
-            sqlx::query("UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE name = ?")
+        let enabled: Option<bool> =
+            sqlx::query_scalar("SELECT disabled_at IS NULL FROM users WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|error| database(doing(), error))?;
+        let Some(enabled) = enabled else { return Ok(false) };
+        if enabled {
+            sqlx::query("UPDATE users SET disabled_at = ? WHERE name = ?")
                 .bind(micros(at))
                 .bind(name)
                 .execute(&mut *tx)
                 .await
                 .map_err(|error| database(doing(), error))?;
+            append_sqlite(&mut tx, &[Change::user_disabled(name, actor)], at).await?;
+        }
         sqlx::query("DELETE FROM sessions WHERE user_name = ?")
             .bind(name)
             .execute(&mut *tx)
             .await
             .map_err(|error| database(doing(), error))?;
         tx.commit().await.map_err(|error| database(doing(), error))?;
-        Ok(done.rows_affected() == 1)
+        Ok(true)
     }
 
     async fn insert_token(
@@ -92,7 +121,9 @@ impl AccountRows for SqliteStore {
         scopes: &str,
         created_at: Timestamp,
     ) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
+        let doing = || format!("adding token {}", token.name);
+        let mut tx = self.begin_immediate().await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO tokens (name, secret_hash, scopes, role, customer, created_by, \
              created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
@@ -103,12 +134,12 @@ impl AccountRows for SqliteStore {
         .bind(token.customer.as_deref())
         .bind(&token.created_by)
         .bind(micros(created_at))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(|error| {
-            let doing = format!("adding token {}", token.name);
-            insert_error(error, doing, "a token with the same secret", None)
-        })
+        .map_err(|error| insert_error(error, doing(), "a token with the same secret", None))?;
+        append_sqlite(&mut tx, &[Change::token_created(id, token, scopes)], created_at).await?;
+        tx.commit().await.map_err(|error| database(doing(), error))?;
+        Ok(id)
     }
 
     async fn token_rows(&self, secret_hash: Option<&str>) -> Result<Vec<TokenRow>, StoreError> {
@@ -136,15 +167,21 @@ impl AccountRows for SqliteStore {
         Ok(())
     }
 
-    async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-                .bind(micros(at))
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(|error| database(format!("revoking token {id}"), error))?;
-        Ok(done.rows_affected() == 1)
+    async fn revoke_token(&self, id: i64, actor: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let doing = || format!("revoking token {id}");
+        let mut tx = self.begin_immediate().await?;
+        let revoked: Option<String> = sqlx::query_scalar(
+            "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING name",
+        )
+        .bind(micros(at))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|error| database(doing(), error))?;
+        let Some(name) = revoked else { return Ok(false) };
+        append_sqlite(&mut tx, &[Change::token_revoked(id, &name, actor)], at).await?;
+        tx.commit().await.map_err(|error| database(doing(), error))?;
+        Ok(true)
     }
 
     async fn insert_session(&self, session: &NewSession) -> Result<(), StoreError> {
