@@ -591,6 +591,18 @@ fn credit_rows(
                     } => {
                         Some(MeasuredAvailability::from_account(&objective.value, &figures.account))
                     }
+                    // Request- and slice-based figures have no outage intervals: the evidence
+                    // is the measured share itself.
+                    Figures::Availability {
+                        outcome:
+                            AvailabilityOutcome::Requests { availability, .. }
+                            | AvailabilityOutcome::Timeslices { availability, .. },
+                        ..
+                    } => Some(MeasuredAvailability {
+                        objective: objective.value.clone(),
+                        availability: *availability,
+                        outages: Vec::new(),
+                    }),
                     _ => None,
                 }
             });

@@ -119,10 +119,15 @@ fn expect(reply: &Reply, status: u16) -> Value {
 
 /// Applies the documents and activates the agreement as of 1 January (a contract onboarded
 /// with its history), then records September's incident and the tickets.
-fn set_up(api: &Server, backend: &crate::Backend, editor: &str) {
+pub(crate) fn set_up(api: &Server, backend: &crate::Backend, editor: &str) {
+    set_up_with(api, backend, editor, DOCUMENTS);
+}
+
+/// [`set_up`] with other documents.
+fn set_up_with(api: &Server, backend: &crate::Backend, editor: &str, text: &str) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let documents = dir.path().join("sla.yaml");
-    write(&documents, DOCUMENTS.as_bytes());
+    write(&documents, text.as_bytes());
     let since = "2026-01-01T00:00:00Z".to_owned();
     let mut apply = vec!["apply".to_owned(), documents.display().to_string()];
     apply.extend(["--backdate".to_owned(), since.clone()]);
@@ -404,5 +409,34 @@ fn a_report_recomputes_to_the_same_bytes_and_its_signature_verifies() {
             other_public,
         ]);
         assert!(!ok, "{stderr}");
+    }
+}
+
+#[test]
+fn a_request_based_objective_earns_its_availability_credit_too() {
+    for backend in backends("reports_requests") {
+        let api = Server::start(&backend);
+        let editor = token(&backend, "editor", "agent", &[]);
+        // The tier now rests on an API measured by good requests over all.
+        let documents = DOCUMENTS
+            .replace(
+                "        source: incidents\n",
+                "        source: incidents\n      - name: api\n        service: hosting\n        target: 99.9\n        window: month\n        method: requests\n        source: requests:api\n",
+            )
+            .replace("objective: uptime", "objective: api");
+        set_up_with(&api, &backend, &editor, &documents);
+        // 9,900 good requests of 10,000: 99 %, below 99.9 % but not below 99 %.
+        let counts = json!([
+            { "source": "api", "from": "2026-09-03T10:00:00Z", "to": "2026-09-03T10:05:00Z", "good": 4900, "total": 5000 },
+            { "source": "api", "from": "2026-09-20T10:00:00Z", "to": "2026-09-20T10:05:00Z", "good": 5000, "total": 5000 },
+        ]);
+        expect(&api.post("/api/v1/request-counts", &editor, &counts), 200);
+        let report = expect(&api.get("/api/v1/reports?customer=acme&period=2026-09", &editor), 200);
+        let credits = &report["customers"][0]["credits"][0];
+        let tier = &credits["lines"][0];
+        assert_eq!(tier["kind"], "availability tier", "{credits}");
+        assert_eq!(tier["evidence"]["availability"], "99.0000%", "{credits}");
+        assert_eq!(tier["amountMinor"], 100_000, "{credits}");
+        assert_eq!(credits["totalMinor"], 150_000, "{credits}");
     }
 }
