@@ -13,21 +13,28 @@ pub mod error;
 pub mod ingest;
 
 mod adapters;
+mod agreement_pages;
 mod agreements;
 mod audit;
 mod auth;
 mod availability;
 mod catalog;
 pub mod clocks;
+mod dashboard;
 mod escalations;
 mod events;
 pub mod metrics;
 pub mod nats;
+mod nav;
 pub mod notify;
+mod page;
+mod portal;
 mod probing;
+mod report_pages;
 mod reporting;
 mod reports;
 mod session;
+mod signin;
 mod status;
 pub mod survey;
 
@@ -185,6 +192,23 @@ fn table() -> Table {
         .post("/survey/{token}", survey::post_survey)
         // Public by design: what a provider publishes about its services (see `status`).
         .get("/status", status::get_status)
+        // Sign-in and the dashboard (see `signin` and `dashboard`).
+        .get("/login", signin::get_login)
+        .post("/login", signin::post_login)
+        .post("/logout", signin::post_logout)
+        .get("/account/password", signin::get_password)
+        .post("/account/password", signin::post_password)
+        .get("/dashboard", dashboard::get_dashboard)
+        // Signed-in pages: tickets and their clocks, availability, the customer portal.
+        .get("/tickets", portal::get_tickets)
+        .get("/tickets/{ticket}", portal::get_ticket)
+        .get("/availability", portal::get_availability)
+        .get("/portal", portal::get_portal)
+        // Signed-in pages (see `agreement_pages` and `report_pages`).
+        .get("/agreements", agreement_pages::get_agreements)
+        .get("/agreements/{name}", agreement_pages::get_agreement)
+        .post("/agreements/{name}/lifecycle", agreement_pages::post_lifecycle)
+        .get("/reports", report_pages::get_reports)
 }
 
 /// A router being built, and the `(METHOD, path)` pairs routed so far.

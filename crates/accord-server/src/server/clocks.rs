@@ -77,6 +77,15 @@ impl Clocks {
         Ok(read(&state.engine))
     }
 
+    /// Runs `read` on the engine once it has caught up with the log (for the web pages).
+    pub(super) async fn read<T>(
+        &self,
+        store: &Store,
+        read: impl FnOnce(&Engine<StoreTerms>) -> T,
+    ) -> Result<T, ApiError> {
+        self.with(store, read).await
+    }
+
     /// Runs `read` on the catalog the engine runs on (customers, calendars).
     pub(super) async fn with_catalog<T>(
         &self,

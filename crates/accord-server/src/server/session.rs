@@ -20,7 +20,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use accord_core::access::{Principal, Scope};
-use accord_store::{NewSession, SessionRecord};
+use accord_store::{NewSession, SessionRecord, UserRecord};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
@@ -76,7 +76,7 @@ struct Credentials {
 
 /// The client's address, when the server knows it (it does when serving; a router called
 /// directly, as in handler tests, has none).
-pub(super) struct ClientAddress(Option<IpAddr>);
+pub(super) struct ClientAddress(pub(super) Option<IpAddr>);
 
 impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
@@ -122,10 +122,61 @@ pub(super) async fn login(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let now = Timestamp::now();
     let credentials = read_credentials(body)?;
+    let signed_in =
+        match sign_in(&state, address, &headers, &credentials.user, credentials.password).await? {
+            Ok(signed_in) => signed_in,
+            Err(Refusal::WrongCredentials) => {
+                return Err(ApiError::unauthorized(WRONG_CREDENTIALS));
+            }
+            Err(Refusal::TooManyAttempts) => return Ok(too_many_attempts()),
+        };
+    let body = json!({
+        "user": signed_in.user.name,
+        "role": signed_in.user.role.as_str(),
+        "customer": signed_in.user.customer,
+        "csrfToken": signed_in.csrf_token,
+        "expiresAt": signed_in.expires_at.to_string(),
+    });
+    Ok((
+        [(SET_COOKIE, signed_in.cookie), (CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
+/// A session just started.
+pub(super) struct SignedIn {
+    /// Who signed in.
+    pub(super) user: UserRecord,
+    /// The session's CSRF token (the store keeps only its hash).
+    pub(super) csrf_token: String,
+    /// When the session ends.
+    pub(super) expires_at: Timestamp,
+    /// `Set-Cookie` for the session cookie.
+    pub(super) cookie: HeaderValue,
+}
+
+/// Why a sign-in was refused.
+pub(super) enum Refusal {
+    /// A wrong password, an unknown user or a disabled user alike.
+    WrongCredentials,
+    /// Too many failed sign-ins of the user name or from the client address.
+    TooManyAttempts,
+}
+
+/// Checks `user`'s `password` and starts a session, counting failures per user name and
+/// client address: what `POST /api/v1/login` and the sign-in form (`POST /login`) share.
+pub(super) async fn sign_in(
+    state: &AppState,
+    address: Option<IpAddr>,
+    headers: &HeaderMap,
+    user_name: &str,
+    password: String,
+) -> Result<Result<SignedIn, Refusal>, ApiError> {
+    let now = Timestamp::now();
     let client = address.map_or_else(|| "unknown".to_owned(), |address| address.to_string());
-    let user_key = failure_key_of_user(&credentials.user);
+    let user_key = failure_key_of_user(user_name);
     let address_key = address.map(|address| format!("address:{address}"));
     let failure_keys: Vec<&str> =
         std::iter::once(user_key.as_str()).chain(address_key.as_deref()).collect();
@@ -139,19 +190,18 @@ pub(super) async fn login(
             // The user name is not logged: it may be a password typed into the wrong field.
             let limited = if *key == user_key { "user name" } else { "client address" };
             tracing::warn!(limited, %client, "sign-in refused: too many failed attempts");
-            return Ok(too_many_attempts());
+            return Ok(Err(Refusal::TooManyAttempts));
         }
     }
 
     // A name no user can have is not looked up (PostgreSQL refuses a NUL in text).
-    let user = if credentials.user.chars().any(char::is_control) {
+    let user = if user_name.chars().any(char::is_control) {
         None
     } else {
-        state.store.user(&credentials.user).await?
+        state.store.user(user_name).await?
     };
     let password_hash =
         user.as_ref().map_or_else(|| DUMMY_PASSWORD_HASH.to_owned(), |u| u.password_hash.clone());
-    let password = credentials.password;
     // Argon2 takes tens of milliseconds of CPU on purpose: not on the async workers.
     let verified = tokio::task::spawn_blocking(move || verify_password(&password, &password_hash))
         .await
@@ -167,7 +217,7 @@ pub(super) async fn login(
                 Some(user) => tracing::info!(user = %user.name, %client, "sign-in failed"),
                 None => tracing::info!(%client, "sign-in failed: unknown user"),
             }
-            return Err(ApiError::unauthorized(WRONG_CREDENTIALS));
+            return Ok(Err(Refusal::WrongCredentials));
         }
     };
 
@@ -186,24 +236,13 @@ pub(super) async fn login(
         .await?;
     state.store.clear_login_failures(&user_key).await?;
     // A browser signing in again leaves its previous session behind: end it.
-    if let Some(previous) = session_cookie(&headers) {
+    if let Some(previous) = session_cookie(headers) {
         state.store.delete_session(&secret_hash(previous)).await?;
     }
     tracing::info!(user = %user.name, %client, "signed in");
 
-    let cookie = cookie_header(&headers, &session_id, SESSION_LIFETIME.as_secs());
-    let body = json!({
-        "user": user.name,
-        "role": user.role.as_str(),
-        "customer": user.customer,
-        "csrfToken": csrf_token,
-        "expiresAt": expires_at.to_string(),
-    });
-    Ok((
-        [(SET_COOKIE, cookie), (CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        axum::Json(body),
-    )
-        .into_response())
+    let cookie = cookie_header(headers, &session_id, SESSION_LIFETIME.as_secs());
+    Ok(Ok(SignedIn { user, csrf_token, expires_at, cookie }))
 }
 
 /// `POST /api/v1/logout`: ends the session the cookie names (its CSRF token is needed) and
@@ -289,6 +328,59 @@ pub(super) async fn authenticate(
     Ok(Principal::new(user.name, user.role, user.role.scopes(), user.customer))
 }
 
+/// The cookie that keeps a session's CSRF token for the server's own forms. A form cannot
+/// send `X-CSRF-Token`, so a page puts the token in a hidden `csrf` field instead; the server
+/// reads it from this cookie (`HttpOnly`, so no script reads it, and a cross-site page cannot
+/// read it either). Only the sign-in form sets it: a session started through the API has no
+/// forms.
+const FORM_CSRF_COOKIE: &str = "accord_csrf";
+
+/// The CSRF token a page puts in its forms' hidden `csrf` field, when the request has one.
+pub(super) fn form_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == FORM_CSRF_COOKIE)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// `Set-Cookie` for the form CSRF cookie of a session just started.
+pub(super) fn form_csrf_cookie(headers: &HeaderMap, signed_in: &SignedIn) -> HeaderValue {
+    named_cookie_header(
+        headers,
+        FORM_CSRF_COOKIE,
+        &signed_in.csrf_token,
+        SESSION_LIFETIME.as_secs(),
+    )
+}
+
+/// `Set-Cookie` values that clear the session and form CSRF cookies.
+pub(super) fn cleared_cookies(headers: &HeaderMap) -> [HeaderValue; 2] {
+    [cookie_header(headers, "", 0), named_cookie_header(headers, FORM_CSRF_COOKIE, "", 0)]
+}
+
+/// The principal of a form post signed in by the session cookie: as [`authenticate`], but
+/// the session's CSRF token comes in the form's `csrf` field (`form_token`) instead of the
+/// `X-CSRF-Token` header. 401 without a live session, 403 `csrf` when the token is not the
+/// session's.
+pub(super) async fn authenticate_form(
+    headers: &HeaderMap,
+    state: &AppState,
+    form_token: &str,
+) -> Result<Principal, Response> {
+    let cookie = session_cookie(headers).unwrap_or_default();
+    let mut with_token = headers.clone();
+    with_token.remove(CSRF_HEADER);
+    if let Ok(token) = HeaderValue::from_str(form_token) {
+        with_token.insert(CSRF_HEADER, token);
+    }
+    authenticate(&Method::POST, &with_token, state, cookie).await
+}
+
 /// 403 `csrf` unless `X-CSRF-Token` holds the session's CSRF token.
 fn check_csrf(headers: &HeaderMap, session: &SessionRecord) -> Result<(), ApiError> {
     let given = headers.get(CSRF_HEADER).and_then(|value| value.to_str().ok());
@@ -355,15 +447,24 @@ fn too_many_attempts() -> Response {
 /// `Secure` is added when the request came over HTTPS as the proxy in front says
 /// (`X-Forwarded-Proto: https`); the server itself speaks plain HTTP.
 fn cookie_header(request_headers: &HeaderMap, value: &str, max_age_secs: i64) -> HeaderValue {
+    named_cookie_header(request_headers, SESSION_COOKIE, value, max_age_secs)
+}
+
+/// `Set-Cookie` for cookie `name`, as [`cookie_header`] makes the session cookie.
+fn named_cookie_header(
+    request_headers: &HeaderMap,
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+) -> HeaderValue {
     let https = request_headers
         .get("x-forwarded-proto")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(',').next())
         .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
     let secure = if https { "; Secure" } else { "" };
-    let cookie = format!(
-        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
-    );
+    let cookie =
+        format!("{name}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}");
     HeaderValue::from_str(&cookie).expect("a base64url secret makes a header value")
 }
 

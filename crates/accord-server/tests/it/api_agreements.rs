@@ -83,7 +83,7 @@ fn files_under(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
 
 /// `examples/` as one apply request: every YAML file as a document, and the calendars'
 /// holiday files by the names the calendars give them.
-fn examples_request() -> Value {
+pub(crate) fn examples_request() -> Value {
     let root = workspace().join("examples");
     let mut files = Vec::new();
     files_under(&root, &root, &mut files);
@@ -105,7 +105,7 @@ fn example(path: &str) -> String {
 }
 
 /// acme-sla with its P1 resolution target at 90 minutes instead of 2 hours.
-fn faster_acme_sla() -> String {
+pub(crate) fn faster_acme_sla() -> String {
     let text = example("agreements/acme-sla.yaml");
     let old = "resolution:\n      P1: { target: 2h, calendar: 24x7 }";
     assert_eq!(text.matches(old).count(), 1, "acme-sla sets the P1 resolution target once");

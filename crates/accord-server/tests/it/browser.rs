@@ -26,7 +26,7 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Whether the browser is installed; a missing one skips the test, except on CI.
 #[expect(clippy::print_stderr, reason = "a skipped test is said on the test's stderr")]
-fn browser_is_installed() -> bool {
+pub(crate) fn browser_is_installed() -> bool {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return true;
     }
@@ -49,7 +49,7 @@ fn artifacts() -> PathBuf {
 }
 
 /// A chromedriver process and one headless chromium session, both ended when dropped.
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     address: String,
     session: String,
@@ -58,7 +58,7 @@ struct Browser {
 }
 
 impl Browser {
-    fn start() -> Browser {
+    pub(crate) fn start() -> Browser {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -113,11 +113,11 @@ impl Browser {
         answer["value"].clone()
     }
 
-    fn session_call(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+    pub(crate) fn session_call(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
         self.call(method, &format!("/session/{}{path}", self.session), body)
     }
 
-    fn resize(&self, width: u32, height: u32) {
+    pub(crate) fn resize(&self, width: u32, height: u32) {
         self.session_call(
             "POST",
             "/window/rect",
@@ -125,12 +125,12 @@ impl Browser {
         );
     }
 
-    fn go(&self, url: &str) {
+    pub(crate) fn go(&self, url: &str) {
         self.session_call("POST", "/url", Some(&json!({ "url": url })));
     }
 
     /// The elements `css` selects, as WebDriver references.
-    fn find_all(&self, css: &str) -> Vec<String> {
+    pub(crate) fn find_all(&self, css: &str) -> Vec<String> {
         let found = self.session_call(
             "POST",
             "/elements",
@@ -145,7 +145,7 @@ impl Browser {
     }
 
     /// The rendered text of the first element `css` selects.
-    fn text(&self, css: &str) -> String {
+    pub(crate) fn text(&self, css: &str) -> String {
         let element = self.find_all(css).into_iter().next().unwrap_or_else(|| panic!("no {css}"));
         let text = self.session_call("GET", &format!("/element/{element}/text"), None);
         text.as_str().expect("text").to_owned()
@@ -153,7 +153,7 @@ impl Browser {
 
     /// The `textContent` of each element `css` selects (for what is not rendered, such as
     /// an SVG `<title>`).
-    fn contents(&self, css: &str) -> Vec<String> {
+    pub(crate) fn contents(&self, css: &str) -> Vec<String> {
         self.find_all(css)
             .iter()
             .map(|element| {
@@ -168,7 +168,7 @@ impl Browser {
     }
 
     /// Saves a PNG of the viewport as `target/browser-artifacts/NAME.png`.
-    fn screenshot(&self, name: &str) -> PathBuf {
+    pub(crate) fn screenshot(&self, name: &str) -> PathBuf {
         let encoded = self.session_call("GET", "/screenshot", None);
         let png = base64::engine::general_purpose::STANDARD
             .decode(encoded.as_str().expect("base64 text"))
@@ -397,7 +397,7 @@ fn the_status_page_follows_accept_language_over_plain_http() {
     }
 }
 
-fn backend_name(backend: &crate::Backend) -> &'static str {
+pub(crate) fn backend_name(backend: &crate::Backend) -> &'static str {
     match backend {
         crate::Backend::Sqlite(_) => "sqlite",
         crate::Backend::Postgres { .. } => "postgres",

@@ -24,6 +24,9 @@ mod reports;
 mod server;
 mod sessions;
 mod survey;
+mod web_agreements;
+mod web_dashboard;
+mod web_tickets;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

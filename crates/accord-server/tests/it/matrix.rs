@@ -133,6 +133,26 @@ const ROWS: &[Row] = &[
     row("POST", "/survey/{token}", "/survey/bogus", Some(("application/x-www-form-urlencoded", "score=5")), [400, 400, 400, 400, 400, 400]),
     // The status page is public by design: it holds only what a provider publishes.
     row("GET", "/status", "/status", None, [200, 200, 200, 200, 200, 200]),
+    // Signed-in pages: anonymous callers are sent to sign in; a customer sees its own only.
+    row("GET", "/tickets", "/tickets", None, [303, 200, 200, 200, 200, 200]),
+    row("GET", "/tickets/{ticket}", "/tickets/T-ACME", None, [303, 200, 200, 200, 200, 404]),
+    row("GET", "/availability", "/availability?period=2026-11&customer=acme", None, [303, 200, 200, 200, 200, 404]),
+    row("GET", "/portal", "/portal?customer=acme", None, [303, 200, 200, 200, 200, 404]),
+    // Agreement and report pages: a customer sees its own only; the lifecycle form needs write.
+    row("GET", "/agreements", "/agreements", None, [303, 200, 200, 200, 200, 200]),
+    row("GET", "/agreements/{name}", "/agreements/acme-sla?from=1&to=1", None, [303, 200, 200, 200, 200, 404]),
+    row("GET", "/agreements/{name}", "/agreements/globex-cloud-hosting-sla", None, [303, 200, 200, 200, 404, 200]),
+    row("POST", "/agreements/{name}/lifecycle", "/agreements/acme-sla/lifecycle", Some(("application/x-www-form-urlencoded", "csrf=x&action=none&revision=1")), [303, 400, 400, 403, 403, 403]),
+    row("GET", "/reports", "/reports?period=2026-11", None, [303, 200, 200, 200, 200, 200]),
+    row("GET", "/reports", "/reports?period=2026-11&customer=acme", None, [303, 200, 200, 200, 200, 404]),
+    // Sign-in pages: anyone may see the form; empty fields are refused before any counting.
+    row("GET", "/login", "/login?next=/dashboard", None, [200, 200, 200, 200, 200, 200]),
+    row("POST", "/login", "/login", Some(("application/x-www-form-urlencoded", "user=&password=")), [401, 401, 401, 401, 401, 401]),
+    // Without a session there is nothing to end; a bearer token has no password to change.
+    row("POST", "/logout", "/logout", Some(("application/x-www-form-urlencoded", "csrf=x")), [303, 303, 303, 303, 303, 303]),
+    row("GET", "/account/password", "/account/password", None, [303, 200, 200, 200, 200, 200]),
+    row("POST", "/account/password", "/account/password", Some(("application/x-www-form-urlencoded", "csrf=x&current=a&new=b&repeat=b")), [303, 303, 303, 303, 303, 303]),
+    row("GET", "/dashboard", "/dashboard", None, [303, 200, 200, 200, 200, 200]),
 ];
 
 /// Every route has at least one row, and every row is a route.
