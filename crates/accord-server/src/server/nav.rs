@@ -39,6 +39,20 @@ pub(super) struct LanguageLink {
     pub(super) current: bool,
 }
 
+impl LanguageLink {
+    /// The switch: every language, `lang` marked as the current one.
+    pub(super) fn all(lang: Lang) -> Vec<LanguageLink> {
+        Lang::ALL
+            .iter()
+            .map(|each| LanguageLink {
+                tag: each.tag(),
+                name: each.t("lang.name"),
+                current: *each == lang,
+            })
+            .collect()
+    }
+}
+
 /// The header of a signed-in page.
 #[derive(Debug)]
 pub(super) struct Nav {
@@ -65,14 +79,7 @@ impl Nav {
                 })
                 .map(|(href, key)| NavLink { href, label: lang.t(key), current: href == current })
                 .collect(),
-            languages: Lang::ALL
-                .iter()
-                .map(|each| LanguageLink {
-                    tag: each.tag(),
-                    name: each.t("lang.name"),
-                    current: *each == lang,
-                })
-                .collect(),
+            languages: LanguageLink::all(lang),
             csrf: session::form_token(headers).unwrap_or_default(),
         }
     }

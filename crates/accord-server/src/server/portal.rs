@@ -19,7 +19,7 @@ use accord_core::access::Principal;
 use accord_core::agreement::{Percent, format_duration};
 use accord_core::availability::Availability;
 use accord_core::clock::explain::{SpanKind, timeline};
-use accord_core::clock::{ClockState, Cycle};
+use accord_core::clock::{ClockState, ClockView, Cycle};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -153,6 +153,21 @@ struct ClockChip {
     text: String,
 }
 
+/// A chip for each of a ticket's clocks: its metric and state, classed by the state.
+fn clock_chips(lang: Lang, views: &[ClockView]) -> Vec<ClockChip> {
+    views
+        .iter()
+        .map(|view| ClockChip {
+            class: view.state.as_str(),
+            text: format!(
+                "{}: {}",
+                metric_text(lang, view.metric),
+                clock_state_text(lang, view.state)
+            ),
+        })
+        .collect()
+}
+
 #[derive(Debug)]
 struct TicketRow {
     id: String,
@@ -248,17 +263,7 @@ pub(super) async fn get_tickets(
                     service: ticket.state.service.as_deref().unwrap_or("–").to_owned(),
                     priority: ticket.state.priority.as_deref().unwrap_or("–").to_owned(),
                     status: ticket.state.status.as_deref().unwrap_or("–").to_owned(),
-                    clocks: views
-                        .iter()
-                        .map(|view| ClockChip {
-                            class: view.state.as_str(),
-                            text: format!(
-                                "{}: {}",
-                                metric_text(lang, view.metric),
-                                clock_state_text(lang, view.state)
-                            ),
-                        })
-                        .collect(),
+                    clocks: clock_chips(lang, &views),
                     deadline: deadline.map_or_else(String::new, |at| lang.date_time(at, &zone)),
                 });
             }
@@ -1115,17 +1120,7 @@ pub(super) async fn get_portal(
                     open.push((
                         ticket.id.to_string(),
                         format!("/tickets/{}", percent_encode(&ticket.id)),
-                        views
-                            .iter()
-                            .map(|view| ClockChip {
-                                class: view.state.as_str(),
-                                text: format!(
-                                    "{}: {}",
-                                    metric_text(lang, view.metric),
-                                    clock_state_text(lang, view.state)
-                                ),
-                            })
-                            .collect(),
+                        clock_chips(lang, &views),
                     ));
                 }
             }

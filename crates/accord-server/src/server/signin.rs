@@ -77,14 +77,7 @@ fn login_page(lang: Lang, user: String, next: &str, error: &str) -> Result<Strin
         lang,
         css: CSS,
         title: lang.t("ui.login.title"),
-        languages: Lang::ALL
-            .iter()
-            .map(|each| LanguageLink {
-                tag: each.tag(),
-                name: each.t("lang.name"),
-                current: *each == lang,
-            })
-            .collect(),
+        languages: LanguageLink::all(lang),
         user,
         next: same_site_path(next).to_owned(),
         next_query: percent_encode(same_site_path(next)),

@@ -33,6 +33,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::availability::{self as api, query, stored_probes};
 use super::error::ApiError;
+use super::nav::LanguageLink;
 use crate::availability_cmd::{AvailabilityOutcome, Figures};
 use crate::revision_cmd;
 use crate::web::CSS;
@@ -125,13 +126,6 @@ struct MaintenanceView {
     from: String,
     until: String,
     affects: String,
-}
-
-#[derive(Debug)]
-struct LanguageLink {
-    tag: &'static str,
-    name: &'static str,
-    current: bool,
 }
 
 #[derive(Debug, Template)]
@@ -262,14 +256,7 @@ pub(super) async fn get_status(
         maintenance: maintenance(&catalog, lang, &zone, now),
         zone: i18n::zone_name(&zone).to_owned(),
         updated: lang.date_time(now, &zone),
-        languages: Lang::ALL
-            .iter()
-            .map(|each| LanguageLink {
-                tag: each.tag(),
-                name: each.t("lang.name"),
-                current: *each == lang,
-            })
-            .collect(),
+        languages: LanguageLink::all(lang),
         days_ago: lang.t("status.days_ago"),
         today: lang.t("status.today"),
     };

@@ -125,6 +125,24 @@ impl Browser {
         );
     }
 
+    /// A browser 1280 pixels wide and `height` high, on the server's `/healthz` with
+    /// `cookies` set on its origin (for every path, HTTP-only), as signing in sets them.
+    pub(crate) fn with_cookies(server: &Server, height: u32, cookies: &[(&str, &str)]) -> Browser {
+        let browser = Browser::start();
+        browser.resize(1280, height);
+        browser.go(&format!("http://{}/healthz", server.address));
+        for (name, value) in cookies {
+            browser.session_call(
+                "POST",
+                "/cookie",
+                Some(&json!({ "cookie": {
+                    "name": name, "value": value, "path": "/", "httpOnly": true,
+                }})),
+            );
+        }
+        browser
+    }
+
     pub(crate) fn go(&self, url: &str) {
         self.session_call("POST", "/url", Some(&json!({ "url": url })));
     }

@@ -7,7 +7,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::Backend;
 
@@ -237,4 +237,57 @@ pub(crate) fn token(backend: &Backend, name: &str, role: &str, extra: &[&str]) -
         .find(|word| word.starts_with("acc_"))
         .unwrap_or_else(|| panic!("a token in {}", run.stdout))
         .to_owned()
+}
+
+/// The password every test user has.
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
+
+/// Adds a user with [`PASSWORD`] through the CLI.
+pub(crate) fn user(backend: &Backend, name: &str, role: &str, extra: &[&str]) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("the password file");
+    let password_file = password_file.display().to_string();
+    let mut args = vec!["user", "add", name, "--role", role, "--password-file", &password_file];
+    args.extend_from_slice(extra);
+    let flags = backend.flags();
+    args.extend(flags.iter().map(String::as_str));
+    crate::accord(&args).ok();
+}
+
+/// Signs `name` in with [`PASSWORD`] over plain HTTP, which must succeed: the session
+/// cookie's value and the CSRF token.
+#[track_caller]
+pub(crate) fn sign_in(server: &Server, name: &str) -> (String, String) {
+    let body = json!({"user": name, "password": PASSWORD}).to_string();
+    let reply = server.send("POST", "/api/v1/login", &[], body.as_bytes());
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let set_cookie = reply.header("set-cookie").expect("a Set-Cookie header");
+    let cookie = set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.strip_prefix("accord_session="))
+        .unwrap_or_else(|| panic!("the session cookie in {set_cookie:?}"))
+        .to_owned();
+    let csrf = reply.json()["csrfToken"].as_str().expect("csrfToken").to_owned();
+    (cookie, csrf)
+}
+
+/// Applies the examples and moves each of `agreements` to active with the CLI, every step
+/// backdated to `since` when given.
+pub(crate) fn activate_examples(backend: &Backend, agreements: &[&str], since: Option<&str>) {
+    let examples = crate::workspace().join("examples");
+    let flags = backend.flags();
+    let with_store = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(since.iter().flat_map(|since| ["--backdate", since]));
+        all.extend(flags.iter().map(String::as_str));
+        crate::accord(&all).ok()
+    };
+    with_store(&["apply", examples.to_str().expect("a path")]);
+    for agreement in agreements {
+        for action in ["submit", "approve", "activate"] {
+            with_store(&["lifecycle", agreement, action]);
+        }
+    }
 }

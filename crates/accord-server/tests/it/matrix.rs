@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::Backend;
 use crate::backends;
-use crate::http::{Server, token};
+use crate::http::{Server, activate_examples, token};
 
 /// The callers, in the order of a row's statuses.
 const CALLERS: [&str; 6] = ["anonymous", "admin", "agent", "viewer", "acme", "globex"];
@@ -184,19 +184,7 @@ fn the_openapi_document_is_served_as_committed() {
 
 /// Applies the examples, activates an SLA of each customer, and stores a heartbeat probe.
 fn seed(backend: &Backend) {
-    let examples = crate::workspace().join("examples");
-    let flags = backend.flags();
-    let with_store = |args: &[&str]| {
-        let mut all = args.to_vec();
-        all.extend(flags.iter().map(String::as_str));
-        crate::accord(&all).ok()
-    };
-    with_store(&["apply", examples.to_str().expect("a path")]);
-    for agreement in ["corporate-sla", "acme-sla", "globex-cloud-hosting-sla"] {
-        for action in ["submit", "approve", "activate"] {
-            with_store(&["lifecycle", agreement, action]);
-        }
-    }
+    activate_examples(backend, &["corporate-sla", "acme-sla", "globex-cloud-hosting-sla"], None);
 }
 
 #[test]

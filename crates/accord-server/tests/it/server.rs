@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::backends;
-use crate::http::{Server, request, token};
+use crate::http::{Server, activate_examples, request, token};
 
 fn created(id: &str, ticket: &str, customer: &str, at: &str) -> Value {
     json!({"id": id, "ticket": ticket, "type": "created", "at": at, "customer": customer,
@@ -298,19 +298,7 @@ fn the_demo_serves_a_seeded_provider() {
 #[test]
 fn clocks_are_served_over_the_active_agreements_and_filtered_by_customer() {
     for backend in backends("server_clocks") {
-        let examples = crate::workspace().join("examples");
-        let flags = backend.flags();
-        let with_store = |args: &[&str]| {
-            let mut all = args.to_vec();
-            all.extend(flags.iter().map(String::as_str));
-            crate::accord(&all).ok()
-        };
-        with_store(&["apply", examples.to_str().expect("a path")]);
-        for agreement in ["corporate-sla", "acme-sla"] {
-            for action in ["submit", "approve", "activate"] {
-                with_store(&["lifecycle", agreement, action]);
-            }
-        }
+        activate_examples(&backend, &["corporate-sla", "acme-sla"], None);
         let agent = token(&backend, "helpdesk", "agent", &[]);
         let acme = token(&backend, "acme-portal", "customer", &["--customer", "acme"]);
         let server = Server::start(&backend);

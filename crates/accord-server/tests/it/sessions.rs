@@ -6,11 +6,8 @@
 
 use serde_json::{Value, json};
 
-use crate::http::{Reply, Server, token};
-use crate::{Backend, backends};
-
-/// The password every test user has.
-const PASSWORD: &str = "correct horse battery staple";
+use crate::backends;
+use crate::http::{PASSWORD, Reply, Server, sign_in, token, user};
 
 fn login(server: &Server, user: &str, password: &str) -> Reply {
     let body = json!({"user": user, "password": password}).to_string();
@@ -20,16 +17,7 @@ fn login(server: &Server, user: &str, password: &str) -> Reply {
 /// Signs in, which must succeed.
 #[track_caller]
 fn session(server: &Server, user: &str) -> Session {
-    let reply = login(server, user, PASSWORD);
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let set_cookie = reply.header("set-cookie").expect("a Set-Cookie header");
-    let cookie = set_cookie
-        .split(';')
-        .next()
-        .and_then(|pair| pair.strip_prefix("accord_session="))
-        .unwrap_or_else(|| panic!("the session cookie in {set_cookie:?}"))
-        .to_owned();
-    let csrf_token = reply.json()["csrfToken"].as_str().expect("csrfToken").to_owned();
+    let (cookie, csrf_token) = sign_in(server, user);
     Session { cookie: format!("accord_session={cookie}"), csrf_token }
 }
 
@@ -54,19 +42,6 @@ impl Reply {
     fn code(&self) -> Value {
         self.json()["error"]["code"].clone()
     }
-}
-
-/// Adds a user with [`PASSWORD`] through the CLI.
-fn user(backend: &Backend, name: &str, role: &str, extra: &[&str]) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let password_file = dir.path().join("password");
-    std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("the password file");
-    let password_file = password_file.display().to_string();
-    let mut args = vec!["user", "add", name, "--role", role, "--password-file", &password_file];
-    args.extend_from_slice(extra);
-    let flags = backend.flags();
-    args.extend(flags.iter().map(String::as_str));
-    crate::accord(&args).ok();
 }
 
 fn event(id: &str) -> String {

@@ -9,59 +9,16 @@
 use serde_json::json;
 
 use crate::api_agreements::{examples_request, faster_acme_sla};
+use crate::backends;
 use crate::browser::{Browser, backend_name, browser_is_installed};
-use crate::http::{Server, token};
-use crate::{Backend, backends};
-
-/// The password every test user has.
-const PASSWORD: &str = "correct horse battery staple";
-
-/// Adds a user with [`PASSWORD`] through the CLI.
-fn user(backend: &Backend, name: &str, role: &str, extra: &[&str]) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let password_file = dir.path().join("password");
-    std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("the password file");
-    let password_file = password_file.display().to_string();
-    let mut args = vec!["user", "add", name, "--role", role, "--password-file", &password_file];
-    args.extend_from_slice(extra);
-    let flags = backend.flags();
-    args.extend(flags.iter().map(String::as_str));
-    crate::accord(&args).ok();
-}
-
-/// Signs `name` in over plain HTTP: the session cookie's value and the CSRF token.
-fn sign_in(server: &Server, name: &str) -> (String, String) {
-    let body = json!({"user": name, "password": PASSWORD}).to_string();
-    let reply = server.send("POST", "/api/v1/login", &[], body.as_bytes());
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let set_cookie = reply.header("set-cookie").expect("a Set-Cookie header");
-    let cookie = set_cookie
-        .split(';')
-        .next()
-        .and_then(|pair| pair.strip_prefix("accord_session="))
-        .unwrap_or_else(|| panic!("the session cookie in {set_cookie:?}"))
-        .to_owned();
-    let csrf = reply.json()["csrfToken"].as_str().expect("csrfToken").to_owned();
-    (cookie, csrf)
-}
+use crate::http::{Server, sign_in, token, user};
 
 /// A browser signed in as `name`: the session cookie, and the form CSRF cookie the sign-in
 /// form sets, on the server's origin.
 fn signed_in(server: &Server, name: &str) -> Browser {
     let (cookie, csrf) = sign_in(server, name);
-    let browser = Browser::start();
-    browser.resize(1280, 1600);
-    browser.go(&format!("http://{}/healthz", server.address));
-    for (cookie_name, value) in [("accord_session", cookie), ("accord_csrf", csrf)] {
-        browser.session_call(
-            "POST",
-            "/cookie",
-            Some(&json!({ "cookie": {
-                "name": cookie_name, "value": value, "path": "/", "httpOnly": true,
-            }})),
-        );
-    }
-    browser
+    let cookies = [("accord_session", cookie.as_str()), ("accord_csrf", csrf.as_str())];
+    Browser::with_cookies(server, 1600, &cookies)
 }
 
 /// Clicks the first element `css` selects.

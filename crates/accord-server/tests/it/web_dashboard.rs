@@ -9,43 +9,15 @@
 use serde_json::json;
 
 use crate::browser::{Browser, backend_name, browser_is_installed};
-use crate::http::{Server, token};
+use crate::http::{PASSWORD, Server, activate_examples, token, user};
 use crate::{Backend, backends};
-
-/// The password every test user starts with.
-const PASSWORD: &str = "correct horse battery staple";
-
-/// Adds a user with [`PASSWORD`] through the CLI.
-fn user(backend: &Backend, name: &str, role: &str, extra: &[&str]) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let password_file = dir.path().join("password");
-    std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("the password file");
-    let password_file = password_file.display().to_string();
-    let mut args = vec!["user", "add", name, "--role", role, "--password-file", &password_file];
-    args.extend_from_slice(extra);
-    let flags = backend.flags();
-    args.extend(flags.iter().map(String::as_str));
-    crate::accord(&args).ok();
-}
 
 /// The examples applied, their SLAs active since eight days ago, users of every role, and a
 /// P1 ticket of acme's and one of globex's opened a week ago (a week holds business hours
 /// whatever the day, so their first response is long breached).
 fn server_with_a_breach(backend: &Backend) -> Server {
-    let examples = crate::workspace().join("examples");
-    let flags = backend.flags();
-    let with_store = |args: &[&str]| {
-        let mut all = args.to_vec();
-        all.extend(flags.iter().map(String::as_str));
-        crate::accord(&all).ok()
-    };
     let since = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 8)).to_string();
-    with_store(&["apply", examples.to_str().expect("a path"), "--backdate", &since]);
-    for agreement in ["corporate-sla", "acme-sla"] {
-        for action in ["submit", "approve", "activate"] {
-            with_store(&["lifecycle", agreement, action, "--backdate", &since]);
-        }
-    }
+    activate_examples(backend, &["corporate-sla", "acme-sla"], Some(&since));
     user(backend, "ada", "admin", &[]);
     user(backend, "ann", "agent", &[]);
     user(backend, "vic", "viewer", &[]);

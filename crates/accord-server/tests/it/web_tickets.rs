@@ -7,71 +7,19 @@
 use serde_json::json;
 
 use crate::browser::{Browser, backend_name, browser_is_installed};
-use crate::http::{Server, token};
+use crate::http::{Server, activate_examples, sign_in, token, user};
 use crate::{Backend, backends};
 
-/// The password every test user has.
-const PASSWORD: &str = "correct horse battery staple";
-
-/// Adds a user with [`PASSWORD`] through the CLI.
-fn user(backend: &Backend, name: &str, role: &str, extra: &[&str]) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let password_file = dir.path().join("password");
-    std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("the password file");
-    let password_file = password_file.display().to_string();
-    let mut args = vec!["user", "add", name, "--role", role, "--password-file", &password_file];
-    args.extend_from_slice(extra);
-    let flags = backend.flags();
-    args.extend(flags.iter().map(String::as_str));
-    crate::accord(&args).ok();
-}
-
-/// Signs `name` in over plain HTTP: the session cookie's value.
-fn session_cookie(server: &Server, name: &str) -> String {
-    let body = json!({"user": name, "password": PASSWORD}).to_string();
-    let reply = server.send("POST", "/api/v1/login", &[], body.as_bytes());
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let set_cookie = reply.header("set-cookie").expect("a Set-Cookie header");
-    set_cookie
-        .split(';')
-        .next()
-        .and_then(|pair| pair.strip_prefix("accord_session="))
-        .unwrap_or_else(|| panic!("the session cookie in {set_cookie:?}"))
-        .to_owned()
-}
-
-/// A browser signed in as `name`: the cookie is set on the server's origin.
+/// A browser signed in as `name`: the session cookie is set on the server's origin.
 fn signed_in(server: &Server, name: &str) -> Browser {
-    let cookie = session_cookie(server, name);
-    let browser = Browser::start();
-    browser.resize(1280, 1800);
-    browser.go(&format!("http://{}/healthz", server.address));
-    browser.session_call(
-        "POST",
-        "/cookie",
-        Some(&json!({ "cookie": {
-            "name": "accord_session", "value": cookie, "path": "/", "httpOnly": true,
-        }})),
-    );
-    browser
+    let (cookie, _) = sign_in(server, name);
+    Browser::with_cookies(server, 1800, &[("accord_session", &cookie)])
 }
 
 /// The examples applied and activated, and P1 tickets of acme and globex opened an hour from
 /// now (the agreements are active from now on).
 fn server_with_tickets(backend: &Backend) -> Server {
-    let examples = crate::workspace().join("examples");
-    let flags = backend.flags();
-    let with_store = |args: &[&str]| {
-        let mut all = args.to_vec();
-        all.extend(flags.iter().map(String::as_str));
-        crate::accord(&all).ok()
-    };
-    with_store(&["apply", examples.to_str().expect("a path")]);
-    for agreement in ["corporate-sla", "acme-sla"] {
-        for action in ["submit", "approve", "activate"] {
-            with_store(&["lifecycle", agreement, action]);
-        }
-    }
+    activate_examples(backend, &["corporate-sla", "acme-sla"], None);
     let agent = token(backend, "helpdesk", "agent", &[]);
     user(backend, "ann", "agent", &[]);
     user(backend, "carl", "customer", &["--customer", "acme"]);
@@ -166,7 +114,8 @@ fn tickets_timelines_availability_and_the_portal_in_a_browser() {
 fn another_customers_ticket_is_a_404_page_like_a_missing_one() {
     for backend in backends("web_tickets_404") {
         let server = server_with_tickets(&backend);
-        let cookie = format!("accord_session={}", session_cookie(&server, "carl"));
+        let (cookie, _) = sign_in(&server, "carl");
+        let cookie = format!("accord_session={cookie}");
         let foreign = server.send("GET", "/tickets/T-GLOBEX", &[("Cookie", &cookie)], b"");
         assert_eq!(foreign.status, 404, "{}", foreign.body);
         assert_eq!(foreign.header("content-type"), Some("text/html; charset=utf-8"));
