@@ -15,6 +15,11 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::{Backend, Store, StoreError, database};
 
+use crate::columns::Columns;
+
+/// These tables' columns, named in errors.
+const TABLES: Columns = Columns("the leases");
+
 /// A lease as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lease {
@@ -35,22 +40,6 @@ impl Lease {
     }
 }
 
-fn instant(micros: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_microsecond(micros)
-        .map_err(|_| StoreError::Corrupt { what: format!("instant {micros} in the leases") })
-}
-
-fn get<'r, R, T>(row: &'r R, name: &'static str) -> Result<T, StoreError>
-where
-    R: sqlx::Row,
-    &'static str: sqlx::ColumnIndex<R>,
-    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    row.try_get(name).map_err(|error| StoreError::Corrupt {
-        what: format!("column {name} of the leases: {error}"),
-    })
-}
-
 fn lease<'r, R>(row: &'r R) -> Result<Lease, StoreError>
 where
     R: sqlx::Row,
@@ -59,10 +48,10 @@ where
     String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     Ok(Lease {
-        name: get(row, "name")?,
-        owner: get(row, "owner")?,
-        acquired_at: instant(get(row, "acquired_at")?)?,
-        expires_at: instant(get(row, "expires_at")?)?,
+        name: TABLES.get(row, "name")?,
+        owner: TABLES.get(row, "owner")?,
+        acquired_at: TABLES.instant(TABLES.get(row, "acquired_at")?)?,
+        expires_at: TABLES.instant(TABLES.get(row, "expires_at")?)?,
     })
 }
 
@@ -134,7 +123,7 @@ impl Store {
             .await
             .map_err(|error| database(format!("renewing the leases of {owner}"), error))?;
             let mut names: Vec<String> =
-                rows.iter().map(|row| get(row, "name")).collect::<Result<_, _>>()?;
+                rows.iter().map(|row| TABLES.get(row, "name")).collect::<Result<_, _>>()?;
             names.sort();
             Ok(names)
         })

@@ -61,6 +61,7 @@ macro_rules! with_pool {
 
 mod accounts;
 mod audit;
+mod columns;
 mod dead_letters;
 mod events;
 mod leases;

@@ -16,6 +16,11 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::{Backend, Store, StoreError, database};
 
+use crate::columns::{Columns, micros};
+
+/// These tables' columns, named in errors.
+const TABLES: Columns = Columns("the delivery log");
+
 /// The rung number of a breach.
 pub const BREACH_RUNG: i32 = -1;
 
@@ -162,26 +167,6 @@ pub enum AfterAttempt {
     Failed,
 }
 
-fn micros(at: Timestamp) -> i64 {
-    at.as_microsecond()
-}
-
-fn instant(micros: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_microsecond(micros)
-        .map_err(|_| StoreError::Corrupt { what: format!("instant {micros} in the delivery log") })
-}
-
-fn get<'r, R, T>(row: &'r R, name: &'static str) -> Result<T, StoreError>
-where
-    R: sqlx::Row,
-    &'static str: sqlx::ColumnIndex<R>,
-    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    row.try_get(name).map_err(|error| StoreError::Corrupt {
-        what: format!("column {name} of the notification tables: {error}"),
-    })
-}
-
 const DELIVERY_COLUMNS: &str = "id, ticket, metric, cycle, rung, recipient, channel, address, \
      subject, body, status, due_at, attempts, last_code, last_error, created_at, sent_at";
 
@@ -194,29 +179,32 @@ where
     String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let cycle: i64 = get(row, "cycle")?;
-    let rung: i64 = get(row, "rung")?;
-    let attempts: i64 = get(row, "attempts")?;
+    let cycle: i64 = TABLES.get(row, "cycle")?;
+    let rung: i64 = TABLES.get(row, "rung")?;
+    let attempts: i64 = TABLES.get(row, "attempts")?;
     Ok(Delivery {
-        id: get(row, "id")?,
+        id: TABLES.get(row, "id")?,
         key: FiringKey {
-            ticket: get(row, "ticket")?,
-            metric: get(row, "metric")?,
+            ticket: TABLES.get(row, "ticket")?,
+            metric: TABLES.get(row, "metric")?,
             cycle: u32::try_from(cycle).unwrap_or(0),
             rung: i32::try_from(rung).unwrap_or(BREACH_RUNG),
         },
-        recipient: get(row, "recipient")?,
-        channel: get(row, "channel")?,
-        address: get(row, "address")?,
-        subject: get(row, "subject")?,
-        body: get(row, "body")?,
-        status: get(row, "status")?,
-        due_at: instant(get(row, "due_at")?)?,
+        recipient: TABLES.get(row, "recipient")?,
+        channel: TABLES.get(row, "channel")?,
+        address: TABLES.get(row, "address")?,
+        subject: TABLES.get(row, "subject")?,
+        body: TABLES.get(row, "body")?,
+        status: TABLES.get(row, "status")?,
+        due_at: TABLES.instant(TABLES.get(row, "due_at")?)?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        last_code: get(row, "last_code")?,
-        last_error: get(row, "last_error")?,
-        created_at: instant(get(row, "created_at")?)?,
-        sent_at: get::<_, Option<i64>>(row, "sent_at")?.map(instant).transpose()?,
+        last_code: TABLES.get(row, "last_code")?,
+        last_error: TABLES.get(row, "last_error")?,
+        created_at: TABLES.instant(TABLES.get(row, "created_at")?)?,
+        sent_at: TABLES
+            .get::<_, Option<i64>>(row, "sent_at")?
+            .map(|micros| TABLES.instant(micros))
+            .transpose()?,
     })
 }
 
@@ -228,9 +216,9 @@ where
     String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let cycle: i64 = get(row, "cycle")?;
-    let rung: i64 = get(row, "rung")?;
-    let outcome: String = get(row, "outcome")?;
+    let cycle: i64 = TABLES.get(row, "cycle")?;
+    let rung: i64 = TABLES.get(row, "rung")?;
+    let outcome: String = TABLES.get(row, "outcome")?;
     let outcome = match outcome.as_str() {
         "notified" => FiringOutcome::Notified,
         "none" => FiringOutcome::Nobody,
@@ -242,21 +230,21 @@ where
     Ok(FiringRecord {
         firing: NewFiring {
             key: FiringKey {
-                ticket: get(row, "ticket")?,
-                metric: get(row, "metric")?,
+                ticket: TABLES.get(row, "ticket")?,
+                metric: TABLES.get(row, "metric")?,
                 cycle: u32::try_from(cycle).unwrap_or(0),
                 rung: i32::try_from(rung).unwrap_or(BREACH_RUNG),
             },
-            threshold: get(row, "threshold")?,
-            fired_at: instant(get(row, "fired_at")?)?,
-            customer: get(row, "customer")?,
-            service: get(row, "service")?,
-            priority: get(row, "priority")?,
-            revisions: get(row, "revisions")?,
+            threshold: TABLES.get(row, "threshold")?,
+            fired_at: TABLES.instant(TABLES.get(row, "fired_at")?)?,
+            customer: TABLES.get(row, "customer")?,
+            service: TABLES.get(row, "service")?,
+            priority: TABLES.get(row, "priority")?,
+            revisions: TABLES.get(row, "revisions")?,
             outcome,
         },
-        recorded_at: instant(get(row, "recorded_at")?)?,
-        recorded_by: get(row, "recorded_by")?,
+        recorded_at: TABLES.instant(TABLES.get(row, "recorded_at")?)?,
+        recorded_by: TABLES.get(row, "recorded_by")?,
     })
 }
 
@@ -498,10 +486,10 @@ impl Store {
             rows.iter()
                 .map(|row| {
                     Ok(DeliveryAttempt {
-                        at: instant(get(row, "at")?)?,
-                        node: get(row, "node")?,
-                        code: get(row, "code")?,
-                        error: get(row, "error")?,
+                        at: TABLES.instant(TABLES.get(row, "at")?)?,
+                        node: TABLES.get(row, "node")?,
+                        code: TABLES.get(row, "code")?,
+                        error: TABLES.get(row, "error")?,
                     })
                 })
                 .collect()
@@ -521,7 +509,10 @@ impl Store {
             .fetch_one(pool)
             .await
             .map_err(|error| database("reading the next delivery", error))?;
-            get::<_, Option<i64>>(&row, "due")?.map(instant).transpose()
+            TABLES
+                .get::<_, Option<i64>>(&row, "due")?
+                .map(|micros| TABLES.instant(micros))
+                .transpose()
         })
     }
 }

@@ -16,6 +16,11 @@ use serde_json::{Value, json};
 
 use crate::{AfterAttempt, Backend, Store, StoreError, database};
 
+use crate::columns::{Columns, micros};
+
+/// These tables' columns, named in errors.
+const TABLES: Columns = Columns("the report sends");
+
 /// A report send to claim.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewReportSend {
@@ -82,26 +87,6 @@ pub struct ReportSend {
     pub evidence: Option<ReportEvidence>,
 }
 
-fn micros(at: Timestamp) -> i64 {
-    at.as_microsecond()
-}
-
-fn instant(micros: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_microsecond(micros)
-        .map_err(|_| StoreError::Corrupt { what: format!("instant {micros} in the report sends") })
-}
-
-fn get<'r, R, T>(row: &'r R, name: &'static str) -> Result<T, StoreError>
-where
-    R: sqlx::Row,
-    &'static str: sqlx::ColumnIndex<R>,
-    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    row.try_get(name).map_err(|error| StoreError::Corrupt {
-        what: format!("column {name} of the report sends: {error}"),
-    })
-}
-
 const COLUMNS: &str = "customer, period, every, due_at, formats, recipients, status, attempts, \
      next_attempt_at, last_code, last_error, claimed_at, claimed_by, sent_at, log_position, \
      as_of, files";
@@ -153,37 +138,40 @@ where
     String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let attempts: i64 = get(row, "attempts")?;
-    let position: Option<i64> = get(row, "log_position")?;
-    let as_of: Option<i64> = get(row, "as_of")?;
-    let files: Option<String> = get(row, "files")?;
+    let attempts: i64 = TABLES.get(row, "attempts")?;
+    let position: Option<i64> = TABLES.get(row, "log_position")?;
+    let as_of: Option<i64> = TABLES.get(row, "as_of")?;
+    let files: Option<String> = TABLES.get(row, "files")?;
     let evidence = match (position, as_of, files) {
         (Some(position), Some(as_of), Some(files)) => Some(ReportEvidence {
             position: u64::try_from(position).map_err(|_| StoreError::Corrupt {
                 what: format!("log position {position} of a report send"),
             })?,
-            as_of: instant(as_of)?,
+            as_of: TABLES.instant(as_of)?,
             files: files_from(&files)?,
         }),
         _ => None,
     };
     Ok(ReportSend {
         send: NewReportSend {
-            customer: get(row, "customer")?,
-            period: get(row, "period")?,
-            every: get(row, "every")?,
-            due_at: instant(get(row, "due_at")?)?,
-            formats: list(&get::<_, String>(row, "formats")?, ','),
-            recipients: list(&get::<_, String>(row, "recipients")?, '\n'),
+            customer: TABLES.get(row, "customer")?,
+            period: TABLES.get(row, "period")?,
+            every: TABLES.get(row, "every")?,
+            due_at: TABLES.instant(TABLES.get(row, "due_at")?)?,
+            formats: list(&TABLES.get::<_, String>(row, "formats")?, ','),
+            recipients: list(&TABLES.get::<_, String>(row, "recipients")?, '\n'),
         },
-        status: get(row, "status")?,
+        status: TABLES.get(row, "status")?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        next_attempt_at: instant(get(row, "next_attempt_at")?)?,
-        last_code: get(row, "last_code")?,
-        last_error: get(row, "last_error")?,
-        claimed_at: instant(get(row, "claimed_at")?)?,
-        claimed_by: get(row, "claimed_by")?,
-        sent_at: get::<_, Option<i64>>(row, "sent_at")?.map(instant).transpose()?,
+        next_attempt_at: TABLES.instant(TABLES.get(row, "next_attempt_at")?)?,
+        last_code: TABLES.get(row, "last_code")?,
+        last_error: TABLES.get(row, "last_error")?,
+        claimed_at: TABLES.instant(TABLES.get(row, "claimed_at")?)?,
+        claimed_by: TABLES.get(row, "claimed_by")?,
+        sent_at: TABLES
+            .get::<_, Option<i64>>(row, "sent_at")?
+            .map(|micros| TABLES.instant(micros))
+            .transpose()?,
         evidence,
     })
 }

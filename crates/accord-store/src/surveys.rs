@@ -15,6 +15,11 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::{AfterAttempt, Backend, Store, StoreError, database};
 
+use crate::columns::{Columns, micros};
+
+/// These tables' columns, named in errors.
+const TABLES: Columns = Columns("the surveys");
+
 /// A survey to record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewSurvey {
@@ -57,26 +62,6 @@ pub struct Survey {
     pub used_at: Option<Timestamp>,
 }
 
-fn micros(at: Timestamp) -> i64 {
-    at.as_microsecond()
-}
-
-fn instant(micros: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_microsecond(micros)
-        .map_err(|_| StoreError::Corrupt { what: format!("instant {micros} in the surveys") })
-}
-
-fn get<'r, R, T>(row: &'r R, name: &'static str) -> Result<T, StoreError>
-where
-    R: sqlx::Row,
-    &'static str: sqlx::ColumnIndex<R>,
-    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    row.try_get(name).map_err(|error| StoreError::Corrupt {
-        what: format!("column {name} of the surveys: {error}"),
-    })
-}
-
 const COLUMNS: &str = "ticket, customer, address, nonce, solved_at, due_at, expires_at, status, \
      attempts, last_code, last_error, recorded_at, recorded_by, sent_at, used_at";
 
@@ -89,24 +74,26 @@ where
     String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let attempts: i64 = get(row, "attempts")?;
-    let optional = |name| get::<_, Option<i64>>(row, name)?.map(instant).transpose();
+    let attempts: i64 = TABLES.get(row, "attempts")?;
+    let optional = |name| {
+        TABLES.get::<_, Option<i64>>(row, name)?.map(|micros| TABLES.instant(micros)).transpose()
+    };
     Ok(Survey {
         survey: NewSurvey {
-            ticket: get(row, "ticket")?,
-            customer: get(row, "customer")?,
-            address: get(row, "address")?,
-            nonce: get(row, "nonce")?,
-            solved_at: instant(get(row, "solved_at")?)?,
-            due_at: instant(get(row, "due_at")?)?,
-            expires_at: instant(get(row, "expires_at")?)?,
+            ticket: TABLES.get(row, "ticket")?,
+            customer: TABLES.get(row, "customer")?,
+            address: TABLES.get(row, "address")?,
+            nonce: TABLES.get(row, "nonce")?,
+            solved_at: TABLES.instant(TABLES.get(row, "solved_at")?)?,
+            due_at: TABLES.instant(TABLES.get(row, "due_at")?)?,
+            expires_at: TABLES.instant(TABLES.get(row, "expires_at")?)?,
         },
-        status: get(row, "status")?,
+        status: TABLES.get(row, "status")?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        last_code: get(row, "last_code")?,
-        last_error: get(row, "last_error")?,
-        recorded_at: instant(get(row, "recorded_at")?)?,
-        recorded_by: get(row, "recorded_by")?,
+        last_code: TABLES.get(row, "last_code")?,
+        last_error: TABLES.get(row, "last_error")?,
+        recorded_at: TABLES.instant(TABLES.get(row, "recorded_at")?)?,
+        recorded_by: TABLES.get(row, "recorded_by")?,
         sent_at: optional("sent_at")?,
         used_at: optional("used_at")?,
     })
